@@ -1,0 +1,1 @@
+"""Catalog tables (being written)."""

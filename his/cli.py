@@ -1,0 +1,312 @@
+"""The `his` command: serve, db, user, catalog, demo, audit, backup, restore."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from his.kernel.errors import DomainError
+from his.settings import Settings
+
+T = TypeVar("T")
+console = Console(stderr=True)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    try:
+        return asyncio.run(factory())
+    except DomainError as error:
+        # Messages are English msgids; the CLI speaks English to administrators.
+        raise click.ClickException(str(error)) from error
+
+
+async def with_kernel(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    from his.app import installed_modules
+    from his.kernel.auth.service import sync_roles
+    from his.kernel.runtime import build_kernel
+
+    kernel = build_kernel(settings, installed_modules())
+    try:
+        async with kernel.db.transaction() as session:
+            await sync_roles(session, kernel.registry)
+        return await work(kernel)
+    finally:
+        await kernel.db.dispose()
+
+
+@click.group()
+@click.option("--database-url", envvar="HIS_DATABASE_URL", default=None, help="Any SQLAlchemy async URL.")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """Hospital information system for Viet Nam."""
+    settings = Settings()
+    if database_url:
+        settings.database_url = database_url
+    if settings.database_url.startswith("sqlite"):
+        db_path = settings.database_url.split(":///", 1)[-1]
+        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    ctx.obj = settings
+
+
+# ---------------------------------------------------------------- serve
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes (PostgreSQL only).")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Serve the web application."""
+    import uvicorn
+
+    settings = _settings(ctx)
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        raise click.ClickException("several workers need PostgreSQL (HIS_DATABASE_URL)")
+    import os
+
+    os.environ["HIS_DATABASE_URL"] = settings.database_url
+    uvicorn.run("his.app:create_app", host=host, port=port, workers=workers, proxy_headers=True,
+                log_level="warning", factory=True, access_log=False)
+
+
+# ---------------------------------------------------------------- db
+
+
+@main.group()
+def db() -> None:
+    """Database schema migrations."""
+
+
+@db.command("upgrade")
+@click.argument("target", default="heads")
+@click.pass_context
+def db_upgrade(ctx: click.Context, target: str) -> None:
+    """Migrate the database up to TARGET (default: every module's head)."""
+    from his.kernel.migrate import upgrade
+
+    upgrade(_settings(ctx).database_url, target)
+    console.print(f"[green]database at {target}[/green]")
+
+
+@db.command("downgrade")
+@click.argument("target")
+@click.pass_context
+def db_downgrade(ctx: click.Context, target: str) -> None:
+    """Migrate down to TARGET (a revision, 'base', or e.g. catalogs@-1)."""
+    from his.kernel.migrate import downgrade
+
+    downgrade(_settings(ctx).database_url, target)
+    console.print(f"[yellow]database at {target}[/yellow]")
+
+
+@db.command("current")
+@click.pass_context
+def db_current(ctx: click.Context) -> None:
+    """Print the revisions the database is at."""
+    from his.kernel.migrate import current_heads
+
+    heads = asyncio.run(current_heads(_settings(ctx).database_url))
+    for head in sorted(heads) or ["(empty database)"]:
+        click.echo(head)
+
+
+# ---------------------------------------------------------------- user
+
+
+@main.group()
+def user() -> None:
+    """User accounts."""
+
+
+def _read_password(password: str | None) -> str:
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    return getpass.getpass("Password: ")
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--name", "full_name", required=True, help="Full name.")
+@click.option("--role", "roles", multiple=True, required=True, help="Role code; repeat for several.")
+@click.option("--password", default=None, help="Read from standard input or a prompt when omitted.")
+@click.option("--staff-code", default=None)
+@click.pass_context
+def user_add(ctx: click.Context, username: str, full_name: str, roles: tuple[str, ...], password: str | None,
+             staff_code: str | None) -> None:
+    """Create a user account."""
+    from his.kernel.audit.service import AuditEntry
+    from his.kernel.auth.service import create_user
+
+    secret = _read_password(password)
+
+    async def work(kernel: Any) -> None:
+        async with kernel.db.transaction() as session:
+            created = await create_user(session, kernel.hasher, kernel.clock, kernel.settings.security,
+                                        username=username, full_name=full_name, password=secret, roles=list(roles),
+                                        staff_code=staff_code)
+            await kernel.audit(_cli_actor(), AuditEntry(action="user.create", object_type="user",
+                                                        object_id=created.username, detail=",".join(roles)), session)
+
+    run_async(lambda: with_kernel(_settings(ctx), work))
+    console.print(f"[green]user {username} created[/green]")
+
+
+def _cli_actor() -> Any:
+    from his.kernel.audit.service import AuditActor
+
+    return AuditActor(user_id=None, username=f"cli:{getpass.getuser()}", role="cli", client_ip=None, request_id=None)
+
+
+@user.command("disable")
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="Enable instead.")
+@click.pass_context
+def user_disable(ctx: click.Context, username: str, enable: bool) -> None:
+    """Disable (or re-enable) an account; disabling closes its sessions."""
+    from his.kernel.audit.service import AuditEntry
+    from his.kernel.auth.service import get_user, set_user_active
+
+    async def work(kernel: Any) -> None:
+        async with kernel.db.transaction() as session:
+            found = await get_user(session, username)
+            await set_user_active(session, kernel.clock, found, enable)
+            await kernel.audit(_cli_actor(), AuditEntry(action="user.update", object_type="user",
+                                                        object_id=found.username, detail=f"active={enable}"), session)
+
+    run_async(lambda: with_kernel(_settings(ctx), work))
+    console.print(f"user {username} {'enabled' if enable else 'disabled'}")
+
+
+@user.command("reset-password")
+@click.argument("username")
+@click.option("--password", default=None, help="Read from standard input or a prompt when omitted.")
+@click.pass_context
+def user_reset_password(ctx: click.Context, username: str, password: str | None) -> None:
+    """Set a new password, unlock the account and close its sessions."""
+    from his.kernel.audit.service import AuditEntry
+    from his.kernel.auth.service import get_user, reset_password
+
+    secret = _read_password(password)
+
+    async def work(kernel: Any) -> None:
+        async with kernel.db.transaction() as session:
+            found = await get_user(session, username)
+            await reset_password(session, kernel.hasher, kernel.clock, kernel.settings.security, found, secret)
+            await kernel.audit(_cli_actor(), AuditEntry(action="user.reset_password", object_type="user",
+                                                        object_id=found.username), session)
+
+    run_async(lambda: with_kernel(_settings(ctx), work))
+    console.print(f"password of {username} reset")
+
+
+@user.command("roles")
+@click.argument("username")
+@click.option("--set", "new_roles", multiple=True, help="Replace the roles; repeat for several.")
+@click.pass_context
+def user_roles_cmd(ctx: click.Context, username: str, new_roles: tuple[str, ...]) -> None:
+    """Show a user's roles, or replace them with --set."""
+    from his.kernel.audit.service import AuditEntry
+    from his.kernel.auth.service import get_user, set_user_roles, user_roles
+
+    async def work(kernel: Any) -> list[str]:
+        async with kernel.db.transaction() as session:
+            found = await get_user(session, username)
+            if new_roles:
+                await set_user_roles(session, found, list(new_roles))
+                await kernel.audit(_cli_actor(), AuditEntry(action="user.update", object_type="user",
+                                                            object_id=found.username,
+                                                            detail="roles=" + ",".join(new_roles)), session)
+            return await user_roles(session, found.id)
+
+    for role in run_async(lambda: with_kernel(_settings(ctx), work)):
+        click.echo(role)
+
+
+# ---------------------------------------------------------------- audit
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Check the hash chain; exit 1 naming the first changed or deleted record."""
+    from his.kernel.audit.service import verify_audit_chain
+
+    async def work(kernel: Any) -> tuple[int, Any]:
+        async with kernel.db.transaction() as session:
+            return await verify_audit_chain(session)
+
+    checked, broken = run_async(lambda: with_kernel(_settings(ctx), work))
+    if broken is None:
+        console.print(f"[green]audit chain intact: {checked} records[/green]")
+        return
+    reasons = {
+        "changed": "was changed after it was written",
+        "deleted_before": "follows a deleted record",
+        "relinked": "does not link to the record before it",
+    }
+    console.print(f"[red]audit record {broken.record_id} {reasons[broken.reason]}[/red]")
+    sys.exit(1)
+
+
+@main.group()
+def demo() -> None:
+    """The demo hospital."""
+
+
+@demo.command("seed")
+@click.option("--seed", "seed_value", default=54, show_default=True, type=int, help="Random seed (same seed, same data).")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+@click.pass_context
+def demo_seed(ctx: click.Context, seed_value: int, if_empty: bool) -> None:
+    """Fill the database with the deterministic demo hospital (every module adds its part)."""
+    from his.kernel.demo import run_demo_seed
+
+    async def work(kernel: Any) -> bool:
+        return await run_demo_seed(kernel, seed=seed_value, if_empty=if_empty, console=console)
+
+    seeded = run_async(lambda: with_kernel(_settings(ctx), work))
+    if seeded:
+        from his.kernel.demo import DEMO_PASSWORD, demo_users
+
+        console.print("[green]demo hospital ready[/green]; demo sign-ins (password for all: "
+                      f"[bold]{DEMO_PASSWORD}[/bold]):")
+        for username, _, roles in demo_users():
+            console.print(f"  {username:<12} {', '.join(roles)}")
+    else:
+        console.print("database already has users; demo seed skipped")
+
+
+def build_cli() -> click.Group:
+    """The command with every module's command groups added (catalog, backup, ...)."""
+    from his.app import installed_modules
+
+    for module in installed_modules():
+        for command in module.cli_commands():
+            if command.name not in main.commands:
+                main.add_command(command)
+    return main
+
+
+def run() -> None:
+    build_cli()()

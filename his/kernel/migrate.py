@@ -1,0 +1,49 @@
+"""Alembic, driven from code: one script folder, one version branch per module (versions/<module>/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+
+from his.kernel.db import make_engine
+
+MODULE_BRANCHES = ("kernel", "catalogs")
+
+
+def migrations_dir() -> Path:
+    # The repository layout keeps migrations/ beside the his/ package (installed in editable mode).
+    return Path(__file__).resolve().parents[2] / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    root = migrations_dir()
+    config = Config()
+    config.set_main_option("script_location", str(root))
+    config.set_main_option(
+        "version_locations", " ".join(str(root / "versions" / branch) for branch in MODULE_BRANCHES)
+    )
+    config.set_main_option("path_separator", "space")
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade(database_url: str, target: str = "heads") -> None:
+    command.upgrade(alembic_config(database_url), target)
+
+
+def downgrade(database_url: str, target: str) -> None:
+    command.downgrade(alembic_config(database_url), target)
+
+
+async def current_heads(database_url: str) -> set[str]:
+    """The revisions the database is at."""
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            heads = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_heads())
+            return set(heads)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,17 @@
+"""Imports every module's ORM models so that Base.metadata is complete (migrations, backups, tests)."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = (
+    "his.kernel.auth.models",
+    "his.kernel.audit.models",
+    "his.kernel.hospital",
+    "his.catalogs.models",
+)
+
+
+def import_all_models() -> None:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,43 @@
+"""Typed settings from the environment (HIS_*). Built once by create_app or the CLI, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SecuritySettings(BaseModel):
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    lockout_threshold: int = 5
+    lockout_minutes: int = 15
+    login_attempts_per_minute: int = 20
+    api_requests_per_minute: int = 600
+    cookie_secure: bool = False
+    min_password_length: int = 10
+    # argon2id cost; the defaults follow RFC 9106's second recommendation. Tests lower them for speed.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+
+
+class HospitalDefaults(BaseModel):
+    """Used until an administrator sets the hospital configuration in the database."""
+
+    name: str = "Bệnh viện Đa khoa Tỉnh (Demo)"
+    facility_code: str = "00000"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HIS_", env_nested_delimiter="__", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./var/his.db"
+    database_echo: bool = False
+    data_dir: Path = Path("./var")
+    default_locale: str = "vi"
+    log_level: str = "INFO"
+    log_json: bool = True
+    debug: bool = False
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    hospital: HospitalDefaults = Field(default_factory=HospitalDefaults)
