@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             title="HIS Viet Nam API",
             version="1",
             path="/schema",
+            # The API description holds no patient data: readable without signing in.
+            openapi_router=Router(path="/schema", route_handlers=[], opt={"public": True}),
         ),
         debug=False,
         request_max_body_size=20 * 1024 * 1024,

@@ -54,17 +54,33 @@ class ChainBreak:
     reason: str  # "changed", "deleted_before", "relinked"
 
 
-def find_first_break(rows: Iterable[tuple[AuditFields, str, str]]) -> ChainBreak | None:
-    """rows: (fields, prev_hash, hash) in id order. Ids are consecutive from 1, so a gap means deletion."""
-    expected_prev = GENESIS_HASH
-    expected_id = 1
-    for fields, prev_hash, stored_hash in rows:
-        if fields.id != expected_id:
+class ChainVerifier:
+    """Checks records one at a time, in id order, so that a long trail needs no memory."""
+
+    def __init__(self) -> None:
+        self.expected_prev = GENESIS_HASH
+        self.expected_id = 1
+        self.checked = 0
+
+    def feed(self, fields: AuditFields, prev_hash: str, stored_hash: str) -> ChainBreak | None:
+        # Ids are assigned consecutively from 1 under the append lock, so a gap means a deletion.
+        if fields.id != self.expected_id:
             return ChainBreak(fields.id, "deleted_before")
-        if prev_hash != expected_prev:
+        if prev_hash != self.expected_prev:
             return ChainBreak(fields.id, "relinked")
         if record_hash(prev_hash, fields) != stored_hash:
             return ChainBreak(fields.id, "changed")
-        expected_prev = stored_hash
-        expected_id += 1
+        self.expected_prev = stored_hash
+        self.expected_id += 1
+        self.checked += 1
+        return None
+
+
+def find_first_break(rows: Iterable[tuple[AuditFields, str, str]]) -> ChainBreak | None:
+    """rows: (fields, prev_hash, hash) in id order."""
+    verifier = ChainVerifier()
+    for fields, prev_hash, stored_hash in rows:
+        broken = verifier.feed(fields, prev_hash, stored_hash)
+        if broken is not None:
+            return broken
     return None

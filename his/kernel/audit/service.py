@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from his.kernel.audit.chain import GENESIS_HASH, AuditFields, ChainBreak, find_first_break, record_hash
+from his.kernel.audit.chain import GENESIS_HASH, AuditFields, ChainBreak, ChainVerifier, record_hash
 from his.kernel.audit.models import AuditRecord
 from his.kernel.clock import Clock
 
@@ -110,10 +110,12 @@ async def _stream(session: AsyncSession) -> AsyncIterator[tuple[AuditFields, str
 
 async def verify_audit_chain(session: AsyncSession) -> tuple[int, ChainBreak | None]:
     """Returns (records checked, first break or None)."""
-    rows: list[tuple[AuditFields, str, str]] = []
-    async for item in _stream(session):
-        rows.append(item)
-    return len(rows), find_first_break(rows)
+    verifier = ChainVerifier()
+    async for fields, prev_hash, stored_hash in _stream(session):
+        broken = verifier.feed(fields, prev_hash, stored_hash)
+        if broken is not None:
+            return verifier.checked, broken
+    return verifier.checked, None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ def _wants_html(request: Request[Any, Any, Any], ctx: RequestContext) -> bool:
     return "text/html" in request.headers.get("accept", "") or request.headers.get("hx-request") == "true"
 
 
-async def _respond(
+def _respond(
     request: Request[Any, Any, Any], status: int, title: str, detail: str, extra: dict[str, Any] | None = None
 ) -> Response[Any]:
     ctx = context_of(request)
@@ -43,12 +43,12 @@ async def _respond(
         body.update(extra)
     headers: dict[str, str] = {"Content-Language": ctx.locale}
     if _wants_html(request, ctx):
-        from his.kernel.web.render import render_page
+        from his.kernel.web.render import default_hospital, render_page_with
 
         if request.headers.get("hx-request") == "true":
             html = f'<div class="problem" role="alert">{_escape(detail)}</div>'
             return Response(html, status_code=status, media_type=MediaType.HTML, headers=headers)
-        response = await render_page(request, "error.html", status_code=status, problem=body)
+        response = render_page_with(request, "error.html", default_hospital(kernel), status_code=status, problem=body)
         response.headers.update(headers)
         return response
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -58,7 +58,7 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-async def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     ctx = context_of(request)
     kernel: Kernel = request.app.state["kernel"]
     if isinstance(exc, AuthenticationRequired) and _wants_html(request, ctx):
@@ -67,13 +67,13 @@ async def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError
     extra: dict[str, Any] = {}
     if isinstance(exc, InvalidInput) and exc.field:
         extra["errors"] = [{"field": exc.field, "message": detail}]
-    response = await _respond(request, exc.status_code, exc.title, detail, extra)
+    response = _respond(request, exc.status_code, exc.title, detail, extra)
     if isinstance(exc, TooManyRequests):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
-async def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     ctx = context_of(request)
     kernel: Kernel = request.app.state["kernel"]
     errors = []
@@ -81,10 +81,10 @@ async def validation_error_handler(request: Request[Any, Any, Any], exc: Validat
         if isinstance(item, dict):
             errors.append({"field": str(item.get("key") or ""), "message": str(item.get("message") or "")})
     detail = kernel.translator.gettext(ctx.locale, "The request is not valid: {reason}", {"reason": exc.detail})
-    return await _respond(request, 400, "Invalid input", detail, {"errors": errors})
+    return _respond(request, 400, "Invalid input", detail, {"errors": errors})
 
 
-async def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     ctx = context_of(request)
     kernel: Kernel = request.app.state["kernel"]
     titles = {404: "Not found", 405: "Method not allowed", 401: "Authentication required", 403: "Forbidden"}
@@ -96,10 +96,10 @@ async def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException
     detail = kernel.translator.gettext(ctx.locale, messages.get(exc.status_code, "The request could not be served"))
     if exc.status_code >= 500:
         log.error("http error", extra={"request_id": ctx.request_id, "status": exc.status_code, "error": exc.detail})
-    return await _respond(request, exc.status_code, title, detail)
+    return _respond(request, exc.status_code, title, detail)
 
 
-async def unhandled_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def unhandled_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     ctx = context_of(request)
     kernel: Kernel = request.app.state["kernel"]
     # Full detail goes to the log only; the user sees the request id to quote to IT.
@@ -108,4 +108,4 @@ async def unhandled_error_handler(request: Request[Any, Any, Any], exc: Exceptio
         ctx.locale, "Something went wrong on our side. Quote request {request_id} to IT support.",
         {"request_id": ctx.request_id},
     )
-    return await _respond(request, 500, "Internal error", detail)
+    return _respond(request, 500, "Internal error", detail)

@@ -8,7 +8,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from litestar import Request, Response
 from litestar.enums import MediaType
 
-from his.kernel.hospital import get_hospital
+from his.kernel.hospital import HospitalInfo, get_hospital
 from his.kernel.modules import ModulePlugin
 from his.kernel.runtime import Kernel
 from his.kernel.web.context import RequestContext, context_of
@@ -36,12 +36,20 @@ async def render_page(
     request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **values: Any
 ) -> Response[str]:
     kernel: Kernel = request.app.state["kernel"]
-    env: Environment = request.app.state["templates"]
-    ctx = context_of(request)
     async with kernel.db.transaction() as session:
         hospital = await get_hospital(session, kernel.settings.hospital)
+    return render_page_with(request, template, hospital, status_code=status_code, **values)
+
+
+def render_page_with(
+    request: Request[Any, Any, Any], template: str, hospital: HospitalInfo, *, status_code: int = 200, **values: Any
+) -> Response[str]:
+    """Synchronous rendering for callers that cannot await (exception handlers)."""
+    kernel: Kernel = request.app.state["kernel"]
+    env: Environment = request.app.state["templates"]
+    ctx = context_of(request)
     actor = ctx.actor
-    nav = [item for item in kernel.nav if actor is not None and (actor.can(item.permission))]
+    nav = [item for item in kernel.nav if actor is not None and actor.can(item.permission)]
     html = env.get_template(template).render(
         _=translator_for(kernel, ctx),
         ctx=ctx,
@@ -53,6 +61,11 @@ async def render_page(
         **values,
     )
     return Response(html, media_type=MediaType.HTML, status_code=status_code)
+
+
+def default_hospital(kernel: Kernel) -> HospitalInfo:
+    defaults = kernel.settings.hospital
+    return HospitalInfo(defaults.name, defaults.facility_code, "", "", False)
 
 
 async def render_fragment(request: Request[Any, Any, Any], template: str, **values: Any) -> Response[str]:
