@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
 from litestar import Litestar, Router
+from litestar.datastructures import State
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
@@ -43,9 +48,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     handlers: list[object] = []
     for module in modules:
         handlers.extend(module.route_handlers())
-    static_dirs = [_static_dir(m) for m in modules if m.static]
+    static_dirs: list[Path | PathLike[Any] | str] = [_static_dir(m) for m in modules if m.static]
     handlers.append(
-        create_static_files_router(path="/static", directories=static_dirs, opt={"public": True}, include_in_schema=False)
+        create_static_files_router(
+            path="/static", directories=static_dirs, opt={"public": True}, include_in_schema=False
+        )
     )
 
     async def on_startup() -> None:
@@ -82,9 +89,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
 
 
-def _state(kernel: Kernel, metrics: Metrics, modules: tuple[ModulePlugin, ...]) -> object:
-    from litestar.datastructures import State
-
+def _state(kernel: Kernel, metrics: Metrics, modules: tuple[ModulePlugin, ...]) -> State:
     return State({"kernel": kernel, "metrics": metrics, "templates": build_environment(modules)})
 
 

@@ -79,8 +79,16 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     import os
 
     os.environ["HIS_DATABASE_URL"] = settings.database_url
-    uvicorn.run("his.app:create_app", host=host, port=port, workers=workers, proxy_headers=True,
-                log_level="warning", factory=True, access_log=False)
+    uvicorn.run(
+        "his.app:create_app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="warning",
+        factory=True,
+        access_log=False,
+    )
 
 
 # ---------------------------------------------------------------- db
@@ -147,8 +155,14 @@ def _read_password(password: str | None) -> str:
 @click.option("--password", default=None, help="Read from standard input or a prompt when omitted.")
 @click.option("--staff-code", default=None)
 @click.pass_context
-def user_add(ctx: click.Context, username: str, full_name: str, roles: tuple[str, ...], password: str | None,
-             staff_code: str | None) -> None:
+def user_add(
+    ctx: click.Context,
+    username: str,
+    full_name: str,
+    roles: tuple[str, ...],
+    password: str | None,
+    staff_code: str | None,
+) -> None:
     """Create a user account."""
     from his.kernel.audit.service import AuditEntry
     from his.kernel.auth.service import create_user
@@ -157,11 +171,27 @@ def user_add(ctx: click.Context, username: str, full_name: str, roles: tuple[str
 
     async def work(kernel: Any) -> None:
         async with kernel.db.transaction() as session:
-            created = await create_user(session, kernel.hasher, kernel.clock, kernel.settings.security,
-                                        username=username, full_name=full_name, password=secret, roles=list(roles),
-                                        staff_code=staff_code)
-            await kernel.audit(_cli_actor(), AuditEntry(action="user.create", object_type="user",
-                                                        object_id=created.username, detail=",".join(roles)), session)
+            created = await create_user(
+                session,
+                kernel.hasher,
+                kernel.clock,
+                kernel.settings.security,
+                username=username,
+                full_name=full_name,
+                password=secret,
+                roles=list(roles),
+                staff_code=staff_code,
+            )
+            await kernel.audit(
+                _cli_actor(),
+                AuditEntry(
+                    action="user.create",
+                    object_type="user",
+                    object_id=created.username,
+                    detail=",".join(roles),
+                ),
+                session,
+            )
 
     run_async(lambda: with_kernel(_settings(ctx), work))
     console.print(f"[green]user {username} created[/green]")
@@ -170,7 +200,9 @@ def user_add(ctx: click.Context, username: str, full_name: str, roles: tuple[str
 def _cli_actor() -> Any:
     from his.kernel.audit.service import AuditActor
 
-    return AuditActor(user_id=None, username=f"cli:{getpass.getuser()}", role="cli", client_ip=None, request_id=None)
+    return AuditActor(
+        user_id=None, username=f"cli:{getpass.getuser()}", role="cli", client_ip=None, request_id=None
+    )
 
 
 @user.command("disable")
@@ -186,8 +218,16 @@ def user_disable(ctx: click.Context, username: str, enable: bool) -> None:
         async with kernel.db.transaction() as session:
             found = await get_user(session, username)
             await set_user_active(session, kernel.clock, found, enable)
-            await kernel.audit(_cli_actor(), AuditEntry(action="user.update", object_type="user",
-                                                        object_id=found.username, detail=f"active={enable}"), session)
+            await kernel.audit(
+                _cli_actor(),
+                AuditEntry(
+                    action="user.update",
+                    object_type="user",
+                    object_id=found.username,
+                    detail=f"active={enable}",
+                ),
+                session,
+            )
 
     run_async(lambda: with_kernel(_settings(ctx), work))
     console.print(f"user {username} {'enabled' if enable else 'disabled'}")
@@ -207,9 +247,14 @@ def user_reset_password(ctx: click.Context, username: str, password: str | None)
     async def work(kernel: Any) -> None:
         async with kernel.db.transaction() as session:
             found = await get_user(session, username)
-            await reset_password(session, kernel.hasher, kernel.clock, kernel.settings.security, found, secret)
-            await kernel.audit(_cli_actor(), AuditEntry(action="user.reset_password", object_type="user",
-                                                        object_id=found.username), session)
+            await reset_password(
+                session, kernel.hasher, kernel.clock, kernel.settings.security, found, secret
+            )
+            await kernel.audit(
+                _cli_actor(),
+                AuditEntry(action="user.reset_password", object_type="user", object_id=found.username),
+                session,
+            )
 
     run_async(lambda: with_kernel(_settings(ctx), work))
     console.print(f"password of {username} reset")
@@ -229,9 +274,16 @@ def user_roles_cmd(ctx: click.Context, username: str, new_roles: tuple[str, ...]
             found = await get_user(session, username)
             if new_roles:
                 await set_user_roles(session, found, list(new_roles))
-                await kernel.audit(_cli_actor(), AuditEntry(action="user.update", object_type="user",
-                                                            object_id=found.username,
-                                                            detail="roles=" + ",".join(new_roles)), session)
+                await kernel.audit(
+                    _cli_actor(),
+                    AuditEntry(
+                        action="user.update",
+                        object_type="user",
+                        object_id=found.username,
+                        detail="roles=" + ",".join(new_roles),
+                    ),
+                    session,
+                )
             return await user_roles(session, found.id)
 
     for role in run_async(lambda: with_kernel(_settings(ctx), work)):
@@ -246,15 +298,40 @@ def audit() -> None:
     """The audit trail."""
 
 
-@audit.command("verify")
+@audit.command("head")
 @click.pass_context
-def audit_verify(ctx: click.Context) -> None:
+def audit_head_cmd(ctx: click.Context) -> None:
+    """Print the newest record's id and hash; keep these lines where the database administrator cannot write."""
+    from his.kernel.audit.service import audit_head
+
+    async def work(kernel: Any) -> tuple[int, str]:
+        async with kernel.db.transaction() as session:
+            return await audit_head(session)
+
+    record_id, digest = run_async(lambda: with_kernel(_settings(ctx), work))
+    click.echo(f"{record_id} {digest}")
+
+
+def _read_anchor(path: Path) -> tuple[int, str]:
+    lines = [line.split() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not lines or len(lines[-1]) != 2 or not lines[-1][0].isdigit() or len(lines[-1][1]) != 64:
+        raise click.ClickException(f"{path}: the last line must be 'RECORD_ID HASH' as printed by 'his audit head'")
+    return int(lines[-1][0]), lines[-1][1]
+
+
+@audit.command("verify")
+@click.option("--anchor", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="File whose last line is the output of an earlier 'his audit head'.")
+@click.pass_context
+def audit_verify(ctx: click.Context, anchor: Path | None) -> None:
     """Check the hash chain; exit 1 naming the first changed or deleted record."""
     from his.kernel.audit.service import verify_audit_chain
 
+    expected = _read_anchor(anchor) if anchor else None
+
     async def work(kernel: Any) -> tuple[int, Any]:
         async with kernel.db.transaction() as session:
-            return await verify_audit_chain(session)
+            return await verify_audit_chain(session, expected)
 
     checked, broken = run_async(lambda: with_kernel(_settings(ctx), work))
     if broken is None:
@@ -264,6 +341,8 @@ def audit_verify(ctx: click.Context) -> None:
         "changed": "was changed after it was written",
         "deleted_before": "follows a deleted record",
         "relinked": "does not link to the record before it",
+        "anchor_mismatch": "differs from the hash recorded in the anchor",
+        "truncated": "and the records after it are missing (the anchor says they existed)",
     }
     console.print(f"[red]audit record {broken.record_id} {reasons[broken.reason]}[/red]")
     sys.exit(1)
@@ -275,7 +354,14 @@ def demo() -> None:
 
 
 @demo.command("seed")
-@click.option("--seed", "seed_value", default=54, show_default=True, type=int, help="Random seed (same seed, same data).")
+@click.option(
+    "--seed",
+    "seed_value",
+    default=54,
+    show_default=True,
+    type=int,
+    help="Random seed (same seed, same data).",
+)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 @click.pass_context
 def demo_seed(ctx: click.Context, seed_value: int, if_empty: bool) -> None:
@@ -286,15 +372,87 @@ def demo_seed(ctx: click.Context, seed_value: int, if_empty: bool) -> None:
         return await run_demo_seed(kernel, seed=seed_value, if_empty=if_empty, console=console)
 
     seeded = run_async(lambda: with_kernel(_settings(ctx), work))
-    if seeded:
-        from his.kernel.demo import DEMO_PASSWORD, demo_users
+    from his.kernel.demo import DEMO_PASSWORD, demo_users
 
-        console.print("[green]demo hospital ready[/green]; demo sign-ins (password for all: "
-                      f"[bold]{DEMO_PASSWORD}[/bold]):")
-        for username, _, roles in demo_users():
-            console.print(f"  {username:<12} {', '.join(roles)}")
+    if seeded:
+        console.print("[green]demo hospital ready[/green]")
     else:
-        console.print("database already has users; demo seed skipped")
+        console.print("the database already has users: demo seed skipped")
+    console.print(f"demo sign-ins (unless changed since), password [bold]{DEMO_PASSWORD}[/bold]:")
+    for username, _, roles in demo_users():
+        console.print(f"  {username:<12} {', '.join(roles)}")
+
+
+# ---------------------------------------------------------------- backup
+
+
+@main.command("backup")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory for the archive (default: <data dir>/backups).",
+)
+@click.pass_context
+def backup_cmd(ctx: click.Context, out_dir: Path | None) -> None:
+    """Write a checksummed backup archive of the whole database (and its .sha256)."""
+    from his.kernel.backup import create_backup
+
+    settings = _settings(ctx)
+    target = out_dir if out_dir is not None else settings.data_dir / "backups"
+    with console.status("backing up") as status:
+
+        def report(step: str) -> None:
+            status.update(step)
+            console.print(f"[dim]{step}[/dim]")
+
+        result = run_async(lambda: create_backup(settings.database_url, target, report=report))
+    console.print(
+        f"[green]backup written[/green]: {result.archive} ({result.size:,} bytes, "
+        f"sha256 {result.sha256[:16]}…, schema {', '.join(result.manifest.alembic_heads) or 'empty'})"
+    )
+    # The path alone on standard output, for scripts (cron, off-site copy).
+    click.echo(str(result.archive))
+
+
+@main.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Overwrite a database that already holds data.")
+@click.pass_context
+def restore_cmd(ctx: click.Context, archive: Path, yes: bool) -> None:
+    """Verify ARCHIVE completely, then replace the database with its content."""
+    from his.kernel.backup import restore_backup
+
+    settings = _settings(ctx)
+
+    def confirm_overwrite() -> bool:
+        # Without a terminal nobody can answer: only --yes may overwrite data (cron, scripts, CI).
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            return False
+        # The URL may carry a password: name only the archive.
+        return click.confirm(f"Replace all data in the database with {archive.name}?", default=False)
+
+    def report(step: str) -> None:
+        console.print(f"[dim]{step}[/dim]")
+
+    result = run_async(
+        lambda: restore_backup(
+            settings.database_url, archive, confirm_overwrite=confirm_overwrite, report=report
+        )
+    )
+    manifest = result.manifest
+    console.print(
+        f"[green]restored[/green] the backup of {manifest.created_at:%Y-%m-%d %H:%M:%S} UTC "
+        f"(schema {', '.join(manifest.alembic_heads) or 'empty'}, version {manifest.app_version})"
+    )
+    if not result.archive_checksum_checked:
+        console.print(
+            f"[yellow]no {archive.name}.sha256 beside the archive; member checksums were checked[/yellow]"
+        )
+    console.print("run [bold]his db upgrade[/bold] if this software is newer than the backup")
 
 
 def build_cli() -> click.Group:

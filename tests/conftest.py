@@ -121,8 +121,16 @@ async def seed_staff(settings: Settings) -> None:
         async with kernel.db.transaction() as session:
             await sync_roles(session, kernel.registry)
             for username, full_name, roles in demo_users():
-                await create_user(session, kernel.hasher, kernel.clock, kernel.settings.security,
-                                  username=username, full_name=full_name, password=DEMO_PASSWORD, roles=roles)
+                await create_user(
+                    session,
+                    kernel.hasher,
+                    kernel.clock,
+                    kernel.settings.security,
+                    username=username,
+                    full_name=full_name,
+                    password=DEMO_PASSWORD,
+                    roles=roles,
+                )
     finally:
         await kernel.db.dispose()
 

@@ -22,7 +22,9 @@ def _bindir() -> Path:
     pg_config = shutil.which("pg_config")
     candidates: list[str] = []
     if pg_config:
-        candidates.append(subprocess.run([pg_config, "--bindir"], capture_output=True, text=True).stdout.strip())
+        candidates.append(
+            subprocess.run([pg_config, "--bindir"], capture_output=True, text=True).stdout.strip()
+        )
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
     for candidate in candidates:
         if candidate and (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
@@ -46,7 +48,9 @@ def throwaway_cluster() -> Iterator[str]:
         try:
             pwd.getpwnam("postgres")
         except KeyError as missing:
-            raise PostgresUnavailable("running as root and there is no 'postgres' user to run the cluster") from missing
+            raise PostgresUnavailable(
+                "running as root and there is no 'postgres' user to run the cluster"
+            ) from missing
         run_as = "postgres"
     workdir = Path(tempfile.mkdtemp(prefix="his-pg-"))
     data = workdir / "data"
@@ -56,18 +60,40 @@ def throwaway_cluster() -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "LC_ALL": "C.UTF-8"}
     subprocess.run(
-        [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
-        check=True, capture_output=True, user=run_as, env=env,
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+        user=run_as,
+        env=env,
     )
-    options = (f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-               "-c full_page_writes=off -c max_connections=200")
+    options = (
+        f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+        "-c full_page_writes=off -c max_connections=200"
+    )
     subprocess.run(
         [str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w", "start"],
-        check=True, capture_output=True, user=run_as, env=env,
+        check=True,
+        capture_output=True,
+        user=run_as,
+        env=env,
     )
     try:
         yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}"
     finally:
-        subprocess.run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, user=run_as, env=env)
+        subprocess.run(
+            [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            user=run_as,
+            env=env,
+        )
         shutil.rmtree(workdir, ignore_errors=True)

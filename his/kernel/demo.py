@@ -1,4 +1,4 @@
-"""The deterministic demo hospital: the kernel seeds staff accounts of every role, then each module its part."""
+"""The deterministic demo hospital: staff accounts of every role from the kernel, then each module's part."""
 
 from __future__ import annotations
 
@@ -64,9 +64,8 @@ async def seed_kernel(kernel: Kernel, rng: random.Random) -> None:
 
 async def run_demo_seed(kernel: Kernel, *, seed: int, if_empty: bool, console: Console | None = None) -> bool:
     """Returns False when skipped because the database already has users."""
-    if await database_has_users(kernel):
-        if if_empty:
-            return False
+    if if_empty and await database_has_users(kernel):
+        return False
     rng = random.Random(seed)
     await seed_kernel(kernel, rng)
     for module in kernel.modules:
@@ -75,5 +74,3 @@ async def run_demo_seed(kernel: Kernel, *, seed: int, if_empty: bool, console: C
                 console.print(f"seeding {module.name} …")
             await module.demo_seed(kernel, rng)
     return True
-
-

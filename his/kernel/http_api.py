@@ -64,14 +64,20 @@ async def api_login(request: Request[Any, Any, Any], data: JSONBody[LoginIn]) ->
     result = await perform_login(kernel, ctx, data.username, data.password)
     assert result.session_token is not None
     async with kernel.db.transaction() as session:
-        actor = await auth.resolve_session(session, kernel.clock, kernel.settings.security, result.session_token)
+        actor = await auth.resolve_session(
+            session, kernel.clock, kernel.settings.security, result.session_token
+        )
     assert actor is not None
-    me = MeOut(actor.username, actor.full_name, list(actor.roles), sorted(actor.permissions), result.csrf_token)
+    me = MeOut(
+        actor.username, actor.full_name, list(actor.roles), sorted(actor.permissions), result.csrf_token
+    )
     return Response(me, cookies=[session_cookie(kernel, result.session_token)])
 
 
 @post("/auth/logout", opt=requires(AUTHENTICATED), status_code=200)
-async def api_logout(request: Request[Any, Any, Any], all_sessions: FromQuery[bool] = False) -> Response[dict[str, int]]:
+async def api_logout(
+    request: Request[Any, Any, Any], all_sessions: FromQuery[bool] = False
+) -> Response[dict[str, int]]:
     kernel = _kernel(request)
     ctx = context_of(request)
     actor = ctx.require_actor()
@@ -84,7 +90,9 @@ async def api_logout(request: Request[Any, Any, Any], all_sessions: FromQuery[bo
                 await auth.logout(session, kernel.clock, actor.session_id)
                 closed = 1
         await kernel.audit(
-            ctx.audit_actor(), AuditEntry(action="auth.logout_all" if all_sessions else "auth.logout"), session
+            ctx.audit_actor(),
+            AuditEntry(action="auth.logout_all" if all_sessions else "auth.logout"),
+            session,
         )
     return Response({"sessions_closed": closed}, cookies=[session_cookie(kernel, "", expire=True)])
 
@@ -92,7 +100,9 @@ async def api_logout(request: Request[Any, Any, Any], all_sessions: FromQuery[bo
 @get("/auth/me", opt=requires(AUTHENTICATED))
 async def api_me(request: Request[Any, Any, Any]) -> MeOut:
     actor = context_of(request).require_actor()
-    return MeOut(actor.username, actor.full_name, list(actor.roles), sorted(actor.permissions), actor.csrf_token)
+    return MeOut(
+        actor.username, actor.full_name, list(actor.roles), sorted(actor.permissions), actor.csrf_token
+    )
 
 
 def _user_out(user: User, roles: list[str], now: datetime) -> UserOut:
@@ -127,14 +137,18 @@ async def api_create_user(request: Request[Any, Any, Any], data: JSONBody[UserIn
         )
         await kernel.audit(
             ctx.audit_actor(),
-            AuditEntry(action="user.create", object_type="user", object_id=user.username, detail=",".join(data.roles)),
+            AuditEntry(
+                action="user.create", object_type="user", object_id=user.username, detail=",".join(data.roles)
+            ),
             session,
         )
         return _user_out(user, sorted(data.roles), kernel.clock.now())
 
 
 @patch("/users/{username:str}", opt=requires("admin.users"))
-async def api_update_user(request: Request[Any, Any, Any], username: FromPath[str], data: JSONBody[UserPatch]) -> UserOut:
+async def api_update_user(
+    request: Request[Any, Any, Any], username: FromPath[str], data: JSONBody[UserPatch]
+) -> UserOut:
     kernel = _kernel(request)
     ctx = context_of(request)
     async with kernel.db.transaction() as session:
@@ -151,7 +165,9 @@ async def api_update_user(request: Request[Any, Any, Any], username: FromPath[st
             changes.append(f"active={data.is_active}")
         await kernel.audit(
             ctx.audit_actor(),
-            AuditEntry(action="user.update", object_type="user", object_id=user.username, detail="; ".join(changes)),
+            AuditEntry(
+                action="user.update", object_type="user", object_id=user.username, detail="; ".join(changes)
+            ),
             session,
         )
         roles = await auth.user_roles(session, user.id)
@@ -159,14 +175,19 @@ async def api_update_user(request: Request[Any, Any, Any], username: FromPath[st
 
 
 @post("/users/{username:str}/password", opt=requires("admin.users"), status_code=200)
-async def api_reset_password(request: Request[Any, Any, Any], username: FromPath[str], data: JSONBody[PasswordIn]) -> dict[str, str]:
+async def api_reset_password(
+    request: Request[Any, Any, Any], username: FromPath[str], data: JSONBody[PasswordIn]
+) -> dict[str, str]:
     kernel = _kernel(request)
     ctx = context_of(request)
     async with kernel.db.transaction() as session:
         user = await auth.get_user(session, username)
-        await auth.reset_password(session, kernel.hasher, kernel.clock, kernel.settings.security, user, data.password)
+        await auth.reset_password(
+            session, kernel.hasher, kernel.clock, kernel.settings.security, user, data.password
+        )
         await kernel.audit(
-            ctx.audit_actor(), AuditEntry(action="user.reset_password", object_type="user", object_id=user.username),
+            ctx.audit_actor(),
+            AuditEntry(action="user.reset_password", object_type="user", object_id=user.username),
             session,
         )
     return {"status": "ok"}
@@ -191,14 +212,21 @@ async def api_roles(request: Request[Any, Any, Any]) -> list[RoleOut]:
 
 
 @put("/roles/{code:str}", opt=requires("admin.roles"))
-async def api_set_role(request: Request[Any, Any, Any], code: FromPath[str], data: JSONBody[RoleIn]) -> RoleOut:
+async def api_set_role(
+    request: Request[Any, Any, Any], code: FromPath[str], data: JSONBody[RoleIn]
+) -> RoleOut:
     kernel = _kernel(request)
     ctx = context_of(request)
     async with kernel.db.transaction() as session:
         await auth.set_role_permissions(session, kernel.registry, code, set(data.permissions))
         await kernel.audit(
             ctx.audit_actor(),
-            AuditEntry(action="role.update", object_type="role", object_id=code, detail=",".join(sorted(data.permissions))),
+            AuditEntry(
+                action="role.update",
+                object_type="role",
+                object_id=code,
+                detail=",".join(sorted(data.permissions)),
+            ),
             session,
         )
     return RoleOut(code, sorted(set(data.permissions)))
@@ -226,7 +254,12 @@ async def api_list_tokens(request: Request[Any, Any, Any]) -> list[TokenOut]:
     return [_token_out(t, u) for t, u in tokens]
 
 
-@post("/tokens", opt=requires("admin.tokens"), status_code=201, summary="Issue an API token; the secret is shown once")
+@post(
+    "/tokens",
+    opt=requires("admin.tokens"),
+    status_code=201,
+    summary="Issue an API token; the secret is shown once",
+)
 async def api_issue_token(request: Request[Any, Any, Any], data: JSONBody[TokenIn]) -> TokenOut:
     kernel = _kernel(request)
     ctx = context_of(request)
@@ -234,12 +267,19 @@ async def api_issue_token(request: Request[Any, Any, Any], data: JSONBody[TokenI
     async with kernel.db.transaction() as session:
         owner = await auth.get_user(session, data.username or actor.username)
         token, secret = await auth.issue_api_token(
-            session, kernel.clock, kernel.registry, user=owner, name=data.name, scopes=data.scopes,
+            session,
+            kernel.clock,
+            kernel.registry,
+            user=owner,
+            name=data.name,
+            scopes=data.scopes,
             valid_days=data.valid_days,
         )
         await kernel.audit(
             ctx.audit_actor(),
-            AuditEntry(action="token.issue", object_type="api_token", object_id=str(token.id), detail=token.scopes),
+            AuditEntry(
+                action="token.issue", object_type="api_token", object_id=str(token.id), detail=token.scopes
+            ),
             session,
         )
         return _token_out(token, owner.username, secret)
@@ -252,16 +292,26 @@ async def api_revoke_token(request: Request[Any, Any, Any], token_id: FromPath[i
     async with kernel.db.transaction() as session:
         await auth.revoke_api_token(session, kernel.clock, token_id)
         await kernel.audit(
-            ctx.audit_actor(), AuditEntry(action="token.revoke", object_type="api_token", object_id=str(token_id)),
+            ctx.audit_actor(),
+            AuditEntry(action="token.revoke", object_type="api_token", object_id=str(token_id)),
             session,
         )
 
 
 def parse_audit_filter(
-    username: str | None, patient_id: str | None, action: str | None, since: datetime | None, until: datetime | None
+    username: str | None,
+    patient_id: str | None,
+    action: str | None,
+    since: datetime | None,
+    until: datetime | None,
 ) -> AuditFilter:
-    return AuditFilter(username=username or None, patient_id=patient_id or None, action=action or None,
-                       since=since, until=until)
+    return AuditFilter(
+        username=username or None,
+        patient_id=patient_id or None,
+        action=action or None,
+        since=since,
+        until=until,
+    )
 
 
 @get("/audit", opt=requires("audit.read"))
@@ -282,8 +332,20 @@ async def api_audit(
         rows, total = await search_audit(session, flt, limit=limit, offset=offset)
         await kernel.audit(ctx.audit_actor(), AuditEntry(action="audit.read", detail=_describe(flt)), session)
     items = [
-        AuditOut(r.id, r.at, r.username, r.role, r.action, r.object_type, r.object_id, r.patient_id, r.client_ip,
-                 r.request_id, r.outcome, r.detail)
+        AuditOut(
+            r.id,
+            r.at,
+            r.username,
+            r.role,
+            r.action,
+            r.object_type,
+            r.object_id,
+            r.patient_id,
+            r.client_ip,
+            r.request_id,
+            r.outcome,
+            r.detail,
+        )
         for r in rows
     ]
     return Page(items=items, total=total, limit=limit, offset=offset)
@@ -310,12 +372,23 @@ async def api_put_hospital(request: Request[Any, Any, Any], data: JSONBody[Hospi
     ctx = context_of(request)
     async with kernel.db.transaction() as session:
         info = await update_hospital(
-            session, kernel.clock, kernel.settings.hospital, name=data.name, facility_code=data.facility_code,
-            address=data.address, phone=data.phone,
+            session,
+            kernel.clock,
+            kernel.settings.hospital,
+            name=data.name,
+            facility_code=data.facility_code,
+            address=data.address,
+            phone=data.phone,
         )
         await kernel.audit(
-            ctx.audit_actor(), AuditEntry(action="config.update", object_type="hospital", object_id="1",
-                                          detail=f"{info.name}; {info.facility_code}"), session
+            ctx.audit_actor(),
+            AuditEntry(
+                action="config.update",
+                object_type="hospital",
+                object_id="1",
+                detail=f"{info.name}; {info.facility_code}",
+            ),
+            session,
         )
     return HospitalOut(info.name, info.facility_code, info.address, info.phone, info.has_logo)
 
@@ -329,9 +402,22 @@ def api_router() -> Router:
     return Router(
         path="/api/v1",
         route_handlers=[
-            api_login, api_logout, api_me, api_list_users, api_create_user, api_update_user, api_reset_password,
-            api_permissions, api_roles, api_set_role, api_list_tokens, api_issue_token, api_revoke_token, api_audit,
-            api_get_hospital, api_put_hospital,
+            api_login,
+            api_logout,
+            api_me,
+            api_list_users,
+            api_create_user,
+            api_update_user,
+            api_reset_password,
+            api_permissions,
+            api_roles,
+            api_set_role,
+            api_list_tokens,
+            api_issue_token,
+            api_revoke_token,
+            api_audit,
+            api_get_hospital,
+            api_put_hospital,
         ],
         tags=["kernel"],
     )

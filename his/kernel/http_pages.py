@@ -25,7 +25,6 @@ from his.kernel.web.middleware import LANG_COOKIE
 from his.kernel.web.render import render_page
 
 
-
 def safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect after sign-in would help phishing."""
     if not target:
@@ -42,7 +41,9 @@ async def login_page(request: Request[Any, Any, Any], next: FromQuery[str | None
 
 
 @post("/login", opt=public(), include_in_schema=False)
-async def login_submit(request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]) -> Response[Any]:
+async def login_submit(
+    request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]
+) -> Response[Any]:
     kernel: Kernel = request.app.state["kernel"]
     ctx = context_of(request)
     target = safe_next(data.get("next"))
@@ -52,14 +53,21 @@ async def login_submit(request: Request[Any, Any, Any], data: URLEncodedBody[dic
         message = kernel.translator.gettext(ctx.locale, refused.message, refused.params or None)
         status = refused.status_code
         return await render_page(
-            request, "login.html", status_code=status, next=target, error=message, username=data.get("username", "")
+            request,
+            "login.html",
+            status_code=status,
+            next=target,
+            error=message,
+            username=data.get("username", ""),
         )
     assert result.session_token is not None
     return Redirect(target, cookies=[session_cookie(kernel, result.session_token)])
 
 
 @post("/logout", opt=requires(AUTHENTICATED), include_in_schema=False)
-async def logout_submit(request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]) -> Response[Any]:
+async def logout_submit(
+    request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]
+) -> Response[Any]:
     kernel: Kernel = request.app.state["kernel"]
     ctx = context_of(request)
     actor = ctx.require_actor()
@@ -81,10 +89,14 @@ async def home(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @get("/lang/{code:str}", opt=public(), include_in_schema=False)
-async def switch_language(request: Request[Any, Any, Any], code: FromPath[str], next: FromQuery[str | None] = None) -> Response[Any]:
+async def switch_language(
+    request: Request[Any, Any, Any], code: FromPath[str], next: FromQuery[str | None] = None
+) -> Response[Any]:
     kernel: Kernel = request.app.state["kernel"]
     locale = kernel.translator.resolve(code)
-    cookie = Cookie(key=LANG_COOKIE, value=locale, samesite="lax", path="/", max_age=365 * 86400, httponly=True)
+    cookie = Cookie(
+        key=LANG_COOKIE, value=locale, samesite="lax", path="/", max_age=365 * 86400, httponly=True
+    )
     return Redirect(safe_next(next or request.headers.get("referer-path")), cookies=[cookie])
 
 
@@ -110,18 +122,32 @@ async def health_ready(request: Request[Any, Any, Any]) -> Response[dict[str, st
     try:
         async with kernel.db.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means not ready; the reason is logged by the driver
+    except Exception:
         return Response({"status": "unavailable", "database": "down"}, status_code=503)
     return Response({"status": "ok", "database": kernel.db.dialect})
 
 
-@get("/metrics", opt=requires("system.monitor"), media_type=MediaType.TEXT, tags=["operations"],
-     summary="Prometheus metrics (needs an API token with system.monitor)")
+@get(
+    "/metrics",
+    opt=requires("system.monitor"),
+    media_type=MediaType.TEXT,
+    tags=["operations"],
+    summary="Prometheus metrics (needs an API token with system.monitor)",
+)
 async def metrics_endpoint(request: Request[Any, Any, Any]) -> Response[bytes]:
     kernel: Kernel = request.app.state["kernel"]
     metrics: Metrics = request.app.state["metrics"]
     return Response(metrics.render(kernel.db), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
-PAGE_HANDLERS = (login_page, login_submit, logout_submit, home, switch_language, hospital_logo, health_live,
-                 health_ready, metrics_endpoint)
+PAGE_HANDLERS = (
+    login_page,
+    login_submit,
+    logout_submit,
+    home,
+    switch_language,
+    hospital_logo,
+    health_live,
+    health_ready,
+    metrics_endpoint,
+)

@@ -26,7 +26,9 @@ async def perform_login(kernel: Kernel, ctx: RequestContext, username: str, pass
             ctx.audit_actor(), AuditEntry(action="auth.login", outcome="throttled", detail=username[:64])
         )
         raise TooManyRequests(
-            "Too many sign-in attempts; try again in {seconds} seconds", retry_after=retry_after, seconds=retry_after
+            "Too many sign-in attempts; try again in {seconds} seconds",
+            retry_after=retry_after,
+            seconds=retry_after,
         )
     async with kernel.db.transaction() as session:
         result = await login(

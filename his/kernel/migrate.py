@@ -43,7 +43,9 @@ async def current_heads(database_url: str) -> set[str]:
     engine = make_engine(database_url)
     try:
         async with engine.connect() as connection:
-            heads = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_heads())
+            heads = await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_heads()
+            )
             return set(heads)
     finally:
         await engine.dispose()

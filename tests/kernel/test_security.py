@@ -60,7 +60,9 @@ def test_repeated_failures_lock_the_account(client: TestClient[Litestar], settin
 
 @pytest.fixture
 def clocked(database_url: str, tmp_path: Path) -> Iterator[tuple[TestClient[Litestar], FixedClock, Settings]]:
-    settings = make_settings(database_url, tmp_path / "var", session_idle_minutes=30, session_absolute_hours=8)
+    settings = make_settings(
+        database_url, tmp_path / "var", session_idle_minutes=30, session_absolute_hours=8
+    )
     asyncio.run(seed_staff(settings))
     clock = FixedClock(datetime(2026, 11, 22, 8, 0, tzinfo=UTC))
     with TestClient(app=create_app(settings, clock=clock)) as client:
@@ -71,12 +73,20 @@ def test_lockout_ends_after_its_period(clocked: tuple[TestClient[Litestar], Fixe
     client, clock, settings = clocked
     for _ in range(settings.security.lockout_threshold):
         client.post("/api/v1/auth/login", json={"username": "bacsi", "password": "wrong"})
-    assert client.post("/api/v1/auth/login", json={"username": "bacsi", "password": DEMO_PASSWORD}).status_code == 401
+    assert (
+        client.post("/api/v1/auth/login", json={"username": "bacsi", "password": DEMO_PASSWORD}).status_code
+        == 401
+    )
     clock.advance(timedelta(minutes=settings.security.lockout_minutes + 1))
-    assert client.post("/api/v1/auth/login", json={"username": "bacsi", "password": DEMO_PASSWORD}).status_code == 200
+    assert (
+        client.post("/api/v1/auth/login", json={"username": "bacsi", "password": DEMO_PASSWORD}).status_code
+        == 200
+    )
 
 
-def test_idle_and_absolute_session_timeouts(clocked: tuple[TestClient[Litestar], FixedClock, Settings]) -> None:
+def test_idle_and_absolute_session_timeouts(
+    clocked: tuple[TestClient[Litestar], FixedClock, Settings],
+) -> None:
     client, clock, _ = clocked
     login(client, "bacsi")
     clock.advance(timedelta(minutes=29))
@@ -105,7 +115,9 @@ def test_logout_of_all_sessions(client: TestClient[Litestar]) -> None:
     first_cookie = client.cookies.get("his_session")
     client.cookies.clear()
     csrf = login(client, "bacsi")
-    response = client.post("/api/v1/auth/logout", params={"all_sessions": "true"}, headers={"x-csrf-token": csrf})
+    response = client.post(
+        "/api/v1/auth/logout", params={"all_sessions": "true"}, headers={"x-csrf-token": csrf}
+    )
     assert response.status_code == 200 and response.json()["sessions_closed"] == 2
     client.cookies.clear()
     client.cookies.set("his_session", first_cookie or "")
@@ -140,14 +152,19 @@ def test_browser_session_writes_need_the_csrf_token(client: TestClient[Litestar]
     csrf = login(client, "admin")
     body = {"name": "Bệnh viện A", "facility_code": "01234"}
     assert client.put("/api/v1/config/hospital", json=body).status_code == 403
-    assert client.put("/api/v1/config/hospital", json=body, headers={"x-csrf-token": "forged"}).status_code == 403
+    assert (
+        client.put("/api/v1/config/hospital", json=body, headers={"x-csrf-token": "forged"}).status_code
+        == 403
+    )
     assert client.put("/api/v1/config/hospital", json=body, headers={"x-csrf-token": csrf}).status_code == 200
 
 
 def test_api_tokens_are_scoped_and_revocable(client: TestClient[Litestar]) -> None:
     csrf = login(client, "admin")
     issued = client.post(
-        "/api/v1/tokens", json={"name": "LIS gateway", "scopes": ["audit.read"]}, headers={"x-csrf-token": csrf}
+        "/api/v1/tokens",
+        json={"name": "LIS gateway", "scopes": ["audit.read"]},
+        headers={"x-csrf-token": csrf},
     )
     assert issued.status_code == 201, issued.text
     secret = issued.json()["secret"]
@@ -160,7 +177,10 @@ def test_api_tokens_are_scoped_and_revocable(client: TestClient[Litestar]) -> No
     listed = client.get("/api/v1/tokens", headers=bearer)
     assert listed.status_code == 403
     csrf = login(client, "admin")
-    assert client.delete(f"/api/v1/tokens/{issued.json()['id']}", headers={"x-csrf-token": csrf}).status_code == 204
+    assert (
+        client.delete(f"/api/v1/tokens/{issued.json()['id']}", headers={"x-csrf-token": csrf}).status_code
+        == 204
+    )
     client.cookies.clear()
     assert client.get("/api/v1/audit", headers=bearer).status_code == 401
 
@@ -213,7 +233,8 @@ def test_every_route_declares_public_or_a_permission(app: Litestar) -> None:
         (route.path, handler.handler_name)
         for route in app.routes
         for handler in getattr(route, "route_handlers", [])
-        if not handler.opt.get("public") and not handler.opt.get("permission")
+        if not handler.opt.get("public")
+        and not handler.opt.get("permission")
         # Litestar's automatic OPTIONS answers are denied by the guard like any undeclared route.
         and set(getattr(handler, "http_methods", ())) != {"OPTIONS"}
     ]

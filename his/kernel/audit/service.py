@@ -38,11 +38,13 @@ class AuditEntry:
 
 async def append_audit(session: AsyncSession, clock: Clock, actor: AuditActor, entry: AuditEntry) -> int:
     """Appends one record in the caller's transaction; returns its id."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         # Serialises appenders until commit so that the chain has one head and ids no gaps.
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK_KEY})
     last = (
-        await session.execute(select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1))
+        await session.execute(
+            select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
+        )
     ).first()
     next_id = 1 if last is None else last[0] + 1
     prev_hash = GENESIS_HASH if last is None else last[1]
@@ -103,19 +105,39 @@ def _fields_of(row: AuditRecord) -> AuditFields:
 
 
 async def _stream(session: AsyncSession) -> AsyncIterator[tuple[AuditFields, str, str]]:
-    result = await session.stream_scalars(select(AuditRecord).order_by(AuditRecord.id).execution_options(yield_per=2000))
+    result = await session.stream_scalars(
+        select(AuditRecord).order_by(AuditRecord.id).execution_options(yield_per=2000)
+    )
     async for row in result:
         yield _fields_of(row), row.prev_hash, row.hash
 
 
-async def verify_audit_chain(session: AsyncSession) -> tuple[int, ChainBreak | None]:
-    """Returns (records checked, first break or None)."""
+async def verify_audit_chain(
+    session: AsyncSession, anchor: tuple[int, str] | None = None
+) -> tuple[int, ChainBreak | None]:
+    """Returns (records checked, first break or None).
+
+    `anchor` is a (record id, hash) pair kept outside the database (see `his audit head`): the chain must still
+    reach that record with that hash, which exposes deletion of the newest records too.
+    """
     verifier = ChainVerifier()
     async for fields, prev_hash, stored_hash in _stream(session):
         broken = verifier.feed(fields, prev_hash, stored_hash)
         if broken is not None:
             return verifier.checked, broken
+        if anchor is not None and fields.id == anchor[0] and stored_hash != anchor[1]:
+            return verifier.checked, ChainBreak(fields.id, "anchor_mismatch")
+    if anchor is not None and verifier.checked < anchor[0]:
+        return verifier.checked, ChainBreak(verifier.checked + 1, "truncated")
     return verifier.checked, None
+
+
+async def audit_head(session: AsyncSession) -> tuple[int, str]:
+    """The newest record's id and hash (0 and the genesis hash for an empty trail)."""
+    last = (
+        await session.execute(select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1))
+    ).first()
+    return (0, GENESIS_HASH) if last is None else (int(last[0]), str(last[1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +149,7 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def _filtered(query: Select[tuple[AuditRecord]], flt: AuditFilter) -> Select[tuple[AuditRecord]]:
+def _filtered(query: Select[AuditRecord], flt: AuditFilter) -> Select[AuditRecord]:
     if flt.username:
         query = query.where(AuditRecord.username == flt.username)
     if flt.patient_id:

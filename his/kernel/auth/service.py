@@ -13,7 +13,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from his.kernel.auth.models import ApiToken, KnownPermission, RateCounter, Role, RolePermission, Session, User, UserRole
+from his.kernel.auth.models import (
+    ApiToken,
+    KnownPermission,
+    RateCounter,
+    Role,
+    RolePermission,
+    Session,
+    User,
+    UserRole,
+)
 from his.kernel.auth.passwords import hash_password, needs_rehash, password_policy_problems, verify_password
 from his.kernel.clock import Clock
 from his.kernel.errors import Conflict, InvalidInput, NotFound
@@ -86,7 +95,9 @@ async def set_role_permissions(
     if role is None:
         raise NotFound("No role {code}", code=role_code)
     if role_code == "admin" and not {"admin.roles", "admin.users"} <= permissions:
-        raise InvalidInput("The admin role must keep the permissions to manage users and roles", field="permissions")
+        raise InvalidInput(
+            "The admin role must keep the permissions to manage users and roles", field="permissions"
+        )
     await session.execute(delete(RolePermission).where(RolePermission.role_id == role.id))
     for permission in sorted(permissions):
         session.add(RolePermission(role_id=role.id, permission=permission))
@@ -118,7 +129,9 @@ async def create_user(
 ) -> User:
     username = username.strip().lower()
     if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
-        raise InvalidInput("A user name has letters, digits, dots, dashes or underscores only", field="username")
+        raise InvalidInput(
+            "A user name has letters, digits, dots, dashes or underscores only", field="username"
+        )
     if not full_name.strip():
         raise InvalidInput("The full name is required", field="full_name")
     problems = password_policy_problems(password, username=username, min_length=security.min_password_length)
@@ -155,7 +168,10 @@ async def get_user(session: AsyncSession, username: str) -> User:
 
 async def user_roles(session: AsyncSession, user_id: int) -> list[str]:
     rows = await session.scalars(
-        select(Role.code).join(UserRole, UserRole.role_id == Role.id).where(UserRole.user_id == user_id).order_by(Role.code)
+        select(Role.code)
+        .join(UserRole, UserRole.role_id == Role.id)
+        .where(UserRole.user_id == user_id)
+        .order_by(Role.code)
     )
     return list(rows.all())
 
@@ -176,9 +192,16 @@ async def set_user_active(session: AsyncSession, clock: Clock, user: User, activ
 
 
 async def reset_password(
-    session: AsyncSession, hasher: PasswordHasher, clock: Clock, security: SecuritySettings, user: User, password: str
+    session: AsyncSession,
+    hasher: PasswordHasher,
+    clock: Clock,
+    security: SecuritySettings,
+    user: User,
+    password: str,
 ) -> None:
-    problems = password_policy_problems(password, username=user.username, min_length=security.min_password_length)
+    problems = password_policy_problems(
+        password, username=user.username, min_length=security.min_password_length
+    )
     if problems:
         raise InvalidInput(problems[0], field="password", min_length=security.min_password_length)
     user.password_hash = hash_password(hasher, password)
@@ -411,12 +434,14 @@ async def hit_rate_limit(
     """Counts one hit; returns the seconds to wait when over the limit, else None."""
     now = int(clock.now().timestamp())
     window = now - now % window_seconds
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(RateCounter).values(bucket=bucket[:200], window_start=window, hits=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=["bucket", "window_start"], set_={"hits": RateCounter.hits + 1}
-    ).returning(RateCounter.hits)
+    statement = (
+        insert(RateCounter)
+        .values(bucket=bucket[:200], window_start=window, hits=1)
+        .on_conflict_do_update(index_elements=["bucket", "window_start"], set_={"hits": RateCounter.hits + 1})
+        .returning(RateCounter.hits)
+    )
     hits = (await session.execute(statement)).scalar_one()
     if hits > limit:
         return window + window_seconds - now

@@ -32,8 +32,9 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     kernel: Kernel = connection.app.state["kernel"]
     retry_after = ctx.extra.get("rate_limited")
     if retry_after is not None:
-        raise TooManyRequests("Too many requests; try again in {seconds} seconds", retry_after=retry_after,
-                              seconds=retry_after)
+        raise TooManyRequests(
+            "Too many requests; try again in {seconds} seconds", retry_after=retry_after, seconds=retry_after
+        )
     if handler.opt.get("public"):
         return
     actor = ctx.actor
@@ -65,4 +66,6 @@ async def _check_csrf(connection: ASGIConnection[Any, Any, Any, Any], expected: 
             value = form.get(CSRF_FIELD)
             supplied = value if isinstance(value, str) else None
     if not supplied or not hmac.compare_digest(supplied, expected):
-        raise PermissionDenied("The form has expired or did not come from this site; reload the page and try again")
+        raise PermissionDenied(
+            "The form has expired or did not come from this site; reload the page and try again"
+        )

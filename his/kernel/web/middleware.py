@@ -1,4 +1,4 @@
-"""ASGI middleware: request id, language, identity (session cookie or bearer token), API rate limit, metrics."""
+"""ASGI middleware: request id, language, identity (cookie session or bearer token), rate limit, metrics."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import time
 from typing import Any
 
 from litestar.datastructures import Headers
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from his.kernel.auth.service import hit_rate_limit, resolve_api_token, resolve_session
 from his.kernel.runtime import Kernel
@@ -45,17 +46,19 @@ def _query_lang(scope: Scope) -> str | None:
 def request_context_middleware(kernel: Kernel, metrics: Metrics) -> Any:
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
+            if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
-            await _handle(kernel, metrics, app, scope, receive, send)
+            await _handle(kernel, metrics, app, scope, receive, send)  # type: ignore[arg-type]
 
         return middleware
 
     return factory
 
 
-async def _handle(kernel: Kernel, metrics: Metrics, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+async def _handle(
+    kernel: Kernel, metrics: Metrics, app: ASGIApp, scope: HTTPScope, receive: Receive, send: Send
+) -> None:
     started = time.perf_counter()
     headers = Headers.from_scope(scope)
     incoming_id = headers.get("x-request-id", "")
@@ -107,7 +110,9 @@ async def _handle(kernel: Kernel, metrics: Metrics, app: ASGIApp, scope: Scope, 
         )
 
 
-async def _identify(kernel: Kernel, ctx: RequestContext, headers: Headers, cookies: dict[str, str]) -> int | None:
+async def _identify(
+    kernel: Kernel, ctx: RequestContext, headers: Headers, cookies: dict[str, str]
+) -> int | None:
     """Sets ctx.actor; returns seconds to wait when the caller is over the API rate limit."""
     authorization = headers.get("authorization", "")
     security = kernel.settings.security
@@ -121,6 +126,10 @@ async def _identify(kernel: Kernel, ctx: RequestContext, headers: Headers, cooki
         if ctx.is_api:
             who = f"user:{ctx.actor.user_id}" if ctx.actor else f"ip:{ctx.client_ip}"
             return await hit_rate_limit(
-                session, kernel.clock, bucket=f"api:{who}", limit=security.api_requests_per_minute, window_seconds=60
+                session,
+                kernel.clock,
+                bucket=f"api:{who}",
+                limit=security.api_requests_per_minute,
+                window_seconds=60,
             )
     return None

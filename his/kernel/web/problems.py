@@ -48,7 +48,9 @@ def _respond(
         if request.headers.get("hx-request") == "true":
             html = f'<div class="problem" role="alert">{_escape(detail)}</div>'
             return Response(html, status_code=status, media_type=MediaType.HTML, headers=headers)
-        response = render_page_with(request, "error.html", default_hospital(kernel), status_code=status, problem=body)
+        response = render_page_with(
+            request, "error.html", default_hospital(kernel), status_code=status, problem=body
+        )
         response.headers.update(headers)
         return response
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -80,7 +82,9 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationExc
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
             errors.append({"field": str(item.get("key") or ""), "message": str(item.get("message") or "")})
-    detail = kernel.translator.gettext(ctx.locale, "The request is not valid: {reason}", {"reason": exc.detail})
+    detail = kernel.translator.gettext(
+        ctx.locale, "The request is not valid: {reason}", {"reason": exc.detail}
+    )
     return _respond(request, 400, "Invalid input", detail, {"errors": errors})
 
 
@@ -93,9 +97,13 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         404: "There is nothing at this address",
         405: "This address does not accept this method",
     }
-    detail = kernel.translator.gettext(ctx.locale, messages.get(exc.status_code, "The request could not be served"))
+    detail = kernel.translator.gettext(
+        ctx.locale, messages.get(exc.status_code, "The request could not be served")
+    )
     if exc.status_code >= 500:
-        log.error("http error", extra={"request_id": ctx.request_id, "status": exc.status_code, "error": exc.detail})
+        log.error(
+            "http error", extra={"request_id": ctx.request_id, "status": exc.status_code, "error": exc.detail}
+        )
     return _respond(request, exc.status_code, title, detail)
 
 
@@ -105,7 +113,8 @@ def unhandled_error_handler(request: Request[Any, Any, Any], exc: Exception) -> 
     # Full detail goes to the log only; the user sees the request id to quote to IT.
     log.exception("unhandled error", extra={"request_id": ctx.request_id, "path": request.url.path})
     detail = kernel.translator.gettext(
-        ctx.locale, "Something went wrong on our side. Quote request {request_id} to IT support.",
+        ctx.locale,
+        "Something went wrong on our side. Quote request {request_id} to IT support.",
         {"request_id": ctx.request_id},
     )
     return _respond(request, 500, "Internal error", detail)

@@ -42,7 +42,12 @@ async def render_page(
 
 
 def render_page_with(
-    request: Request[Any, Any, Any], template: str, hospital: HospitalInfo, *, status_code: int = 200, **values: Any
+    request: Request[Any, Any, Any],
+    template: str,
+    hospital: HospitalInfo,
+    *,
+    status_code: int = 200,
+    **values: Any,
 ) -> Response[str]:
     """Synchronous rendering for callers that cannot await (exception handlers)."""
     kernel: Kernel = request.app.state["kernel"]
@@ -74,7 +79,10 @@ async def render_fragment(request: Request[Any, Any, Any], template: str, **valu
     env: Environment = request.app.state["templates"]
     ctx = context_of(request)
     html = env.get_template(template).render(
-        _=translator_for(kernel, ctx), ctx=ctx, actor=ctx.actor, csrf_token=(ctx.actor.csrf_token if ctx.actor else ""),
+        _=translator_for(kernel, ctx),
+        ctx=ctx,
+        actor=ctx.actor,
+        csrf_token=(ctx.actor.csrf_token if ctx.actor else ""),
         **values,
     )
     return Response(html, media_type=MediaType.HTML)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from his.settings import Settings
+
+# Pages and answers with personal data must not be kept by browsers or proxies.
+_NO_STORE = ("/api/", "/admin", "/audit", "/login")
 
 _CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -27,7 +31,7 @@ def security_headers_middleware(settings: Settings) -> Any:
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
+            if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
             # The Swagger page loads its own scripts; every other page is held to a strict policy.
@@ -35,9 +39,8 @@ def security_headers_middleware(settings: Settings) -> Any:
 
             async def send_with_headers(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    message["headers"] = list(message.get("headers", [])) + headers + csp
-                    if scope["path"].startswith(("/api/", "/admin", "/audit", "/login")):
-                        message["headers"].append((b"cache-control", b"no-store"))
+                    extra = [(b"cache-control", b"no-store")] if scope["path"].startswith(_NO_STORE) else []
+                    message["headers"] = [*message.get("headers", []), *headers, *csp, *extra]
                 await send(message)
 
             await app(scope, receive, send_with_headers)
