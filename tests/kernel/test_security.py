@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from litestar import Litestar, get
+from litestar.params import FromPath
 from litestar.testing import TestClient
 
 from his.app import create_app
@@ -278,3 +279,38 @@ def test_bad_json_input_is_a_400_problem_and_writes_nothing(client: TestClient[L
     assert weak.status_code == 422 and weak.json()["errors"][0]["field"] == "password"
     users = [u["username"] for u in client.get("/api/v1/users").json()]
     assert "newdoc" not in users
+
+
+@pytest.mark.criterion(116)
+def test_reads_of_patient_data_are_audited_before_they_happen(app: Litestar, staff: dict[str, str]) -> None:
+    from his.kernel.web.guard import requires
+
+    @get("/api/v1/example-patients/{patient_id:str}", opt=requires("audit.read", reads_patient="patient_id"),
+         sync_to_thread=False)
+    def example_patient(patient_id: FromPath[str]) -> dict[str, str]:
+        return {"id": patient_id}
+
+    app.register(example_patient)
+    with TestClient(app=app) as client:
+        login(client, "kiemtoan")
+        assert client.get("/api/v1/example-patients/BN000042").status_code == 200
+        rows = client.get("/api/v1/audit", params={"patient_id": "BN000042"}).json()["items"]
+        assert [(r["action"], r["username"], r["outcome"]) for r in rows] == [("patient.read", "kiemtoan", "allowed")]
+        client.cookies.clear()
+        login(client, "letan")
+        assert client.get("/api/v1/example-patients/BN000043").status_code == 403
+        client.cookies.clear()
+        login(client, "kiemtoan")
+        # A refused request disclosed nothing: it is audited as a denial, not as a read.
+        assert client.get("/api/v1/audit", params={"patient_id": "BN000043"}).json()["items"] == []
+
+
+def test_every_route_with_a_patient_in_its_path_audits_reads(app: Litestar) -> None:
+    unaudited = [
+        route.path
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        if "{patient_id" in route.path and "GET" in getattr(handler, "http_methods", ()) and not handler.opt.get(
+            "reads_patient")
+    ]
+    assert unaudited == []

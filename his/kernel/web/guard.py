@@ -23,8 +23,13 @@ def public() -> dict[str, Any]:
     return {"public": True}
 
 
-def requires(permission: str) -> dict[str, Any]:
-    return {"permission": permission}
+def requires(permission: str, *, reads_patient: str | None = None, object_type: str = "patient") -> dict[str, Any]:
+    """Route options. `reads_patient` names the path parameter holding a patient id: every granted request to
+    such a route is audited as a read of that patient's data before the handler runs (criterion 116)."""
+    opts: dict[str, Any] = {"permission": permission}
+    if reads_patient:
+        opts["reads_patient"] = (object_type, reads_patient)
+    return opts
 
 
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -55,6 +60,22 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
         raise PermissionDenied("You do not have permission to do this")
     if connection.scope.get("method", "GET") not in SAFE_METHODS and actor.session_id is not None:
         await _check_csrf(connection, actor.csrf_token or "")
+    reads = handler.opt.get("reads_patient")
+    if reads:
+        # Audited before any data leaves: if the audit cannot be written, the read does not happen.
+        object_type, parameter = reads
+        patient_id = str(connection.path_params.get(parameter, ""))[:64]
+        await kernel.audit(
+            ctx.audit_actor(),
+            AuditEntry(
+                action=f"{object_type}.read",
+                outcome="allowed",
+                object_type=object_type,
+                object_id=patient_id,
+                patient_id=patient_id,
+                detail=connection.scope["path"][:200],
+            ),
+        )
 
 
 async def _check_csrf(connection: ASGIConnection[Any, Any, Any, Any], expected: str) -> None:
