@@ -315,13 +315,19 @@ def audit_head_cmd(ctx: click.Context) -> None:
 def _read_anchor(path: Path) -> tuple[int, str]:
     lines = [line.split() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     if not lines or len(lines[-1]) != 2 or not lines[-1][0].isdigit() or len(lines[-1][1]) != 64:
-        raise click.ClickException(f"{path}: the last line must be 'RECORD_ID HASH' as printed by 'his audit head'")
+        raise click.ClickException(
+            f"{path}: the last line must be 'RECORD_ID HASH' as printed by 'his audit head'"
+        )
     return int(lines[-1][0]), lines[-1][1]
 
 
 @audit.command("verify")
-@click.option("--anchor", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="File whose last line is the output of an earlier 'his audit head'.")
+@click.option(
+    "--anchor",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="File whose last line is the output of an earlier 'his audit head'.",
+)
 @click.pass_context
 def audit_verify(ctx: click.Context, anchor: Path | None) -> None:
     """Check the hash chain; exit 1 naming the first changed or deleted record."""
