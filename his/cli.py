@@ -301,7 +301,7 @@ def audit() -> None:
 @audit.command("head")
 @click.pass_context
 def audit_head_cmd(ctx: click.Context) -> None:
-    """Print the newest record's id and hash; keep these lines where the database administrator cannot write."""
+    """Print the newest record's id and hash; keep them where the database administrator cannot write."""
     from his.kernel.audit.service import audit_head
 
     async def work(kernel: Any) -> tuple[int, str]:
