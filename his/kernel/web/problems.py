@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 from urllib.parse import quote
 
@@ -13,7 +14,30 @@ from litestar.response import Redirect
 
 from his.kernel.errors import AuthenticationRequired, DomainError, InvalidInput, TooManyRequests
 from his.kernel.runtime import Kernel
-from his.kernel.web.context import RequestContext, context_of
+from his.kernel.web.metrics import Metrics
+from his.kernel.web.context import SCOPE_KEY, RequestContext
+
+
+def context_of(request: Request[Any, Any, Any]) -> RequestContext:
+    """The request's context; for requests that matched no route, Litestar runs no middleware, so build one."""
+    ctx = request.scope.get(SCOPE_KEY)  # type: ignore[misc]
+    if isinstance(ctx, RequestContext):
+        return ctx
+    kernel: Kernel = request.app.state["kernel"]
+    path = request.url.path
+    wanted = request.query_params.get("lang") or request.cookies.get("his_lang")
+    if wanted is None and path.startswith("/api/"):
+        wanted = request.headers.get("accept-language")
+    ctx = RequestContext(
+        request_id=secrets.token_hex(8),
+        client_ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        locale=kernel.translator.resolve(wanted),
+        is_api=path.startswith("/api/"),
+        extra={"unrouted": True},
+    )
+    request.scope[SCOPE_KEY] = ctx  # type: ignore[literal-required]
+    return ctx
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("his.errors")
@@ -100,6 +124,10 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     detail = kernel.translator.gettext(
         ctx.locale, messages.get(exc.status_code, "The request could not be served")
     )
+    if ctx.extra.get("unrouted"):
+        # No route matched, so no middleware ran: count the answer here so that scans and broken links show up.
+        metrics: Metrics = request.app.state["metrics"]
+        metrics.observe(request.method, "unmatched", exc.status_code, 0.0, kernel.db)
     if exc.status_code >= 500:
         log.error(
             "http error", extra={"request_id": ctx.request_id, "status": exc.status_code, "error": exc.detail}
