@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from alembic.runtime.migration import MigrationContext
 
 from his.kernel.db import make_engine
@@ -39,13 +40,28 @@ def downgrade(database_url: str, target: str) -> None:
 
 
 async def current_heads(database_url: str) -> set[str]:
-    """The revisions the database is at."""
+    """The head of every module branch that the database has reached.
+
+    Alembic stores only the tips: a branch that depends on another module's head hides that head, so the
+    reached revisions are walked back through the script graph.
+    """
     engine = make_engine(database_url)
     try:
         async with engine.connect() as connection:
-            heads = await connection.run_sync(
+            stored = await connection.run_sync(
                 lambda sync: MigrationContext.configure(sync).get_current_heads()
             )
-            return set(heads)
     finally:
         await engine.dispose()
+    if not stored:
+        return set()
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    reached = {
+        revision.revision for revision in script.revision_map.iterate_revisions(stored, "base") if revision
+    }
+    branch_heads = set()
+    for branch in MODULE_BRANCHES:
+        head = script.get_revision(f"{branch}@head")
+        if head is not None:
+            branch_heads.add(head.revision)
+    return branch_heads & reached
