@@ -200,9 +200,7 @@ def user_add(
 def _cli_actor() -> Any:
     from his.kernel.audit.service import AuditActor
 
-    return AuditActor(
-        user_id=None, username=f"cli:{getpass.getuser()}", role="cli", client_ip=None, request_id=None
-    )
+    return AuditActor(user_id=None, username=f"cli:{getpass.getuser()}", role="cli", client_ip=None, request_id=None)
 
 
 @user.command("disable")
@@ -247,9 +245,7 @@ def user_reset_password(ctx: click.Context, username: str, password: str | None)
     async def work(kernel: Any) -> None:
         async with kernel.db.transaction() as session:
             found = await get_user(session, username)
-            await reset_password(
-                session, kernel.hasher, kernel.clock, kernel.settings.security, found, secret
-            )
+            await reset_password(session, kernel.hasher, kernel.clock, kernel.settings.security, found, secret)
             await kernel.audit(
                 _cli_actor(),
                 AuditEntry(action="user.reset_password", object_type="user", object_id=found.username),
@@ -315,9 +311,7 @@ def audit_head_cmd(ctx: click.Context) -> None:
 def _read_anchor(path: Path) -> tuple[int, str]:
     lines = [line.split() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     if not lines or len(lines[-1]) != 2 or not lines[-1][0].isdigit() or len(lines[-1][1]) != 64:
-        raise click.ClickException(
-            f"{path}: the last line must be 'RECORD_ID HASH' as printed by 'his audit head'"
-        )
+        raise click.ClickException(f"{path}: the last line must be 'RECORD_ID HASH' as printed by 'his audit head'")
     return int(lines[-1][0]), lines[-1][1]
 
 
@@ -445,9 +439,7 @@ def restore_cmd(ctx: click.Context, archive: Path, yes: bool) -> None:
         console.print(f"[dim]{step}[/dim]")
 
     result = run_async(
-        lambda: restore_backup(
-            settings.database_url, archive, confirm_overwrite=confirm_overwrite, report=report
-        )
+        lambda: restore_backup(settings.database_url, archive, confirm_overwrite=confirm_overwrite, report=report)
     )
     manifest = result.manifest
     console.print(
@@ -455,9 +447,7 @@ def restore_cmd(ctx: click.Context, archive: Path, yes: bool) -> None:
         f"(schema {', '.join(manifest.alembic_heads) or 'empty'}, version {manifest.app_version})"
     )
     if not result.archive_checksum_checked:
-        console.print(
-            f"[yellow]no {archive.name}.sha256 beside the archive; member checksums were checked[/yellow]"
-        )
+        console.print(f"[yellow]no {archive.name}.sha256 beside the archive; member checksums were checked[/yellow]")
     console.print("run [bold]his db upgrade[/bold] if this software is newer than the backup")
 
 

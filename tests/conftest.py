@@ -169,3 +169,9 @@ async def kernel(settings: Settings) -> AsyncIterator[Kernel]:
         yield built
     finally:
         await built.db.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Browser tests last: Playwright's sync API keeps an event loop running in the main thread until its
+    # fixtures end, and the database fixtures of other tests call asyncio.run.
+    items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/"))

@@ -22,9 +22,7 @@ def _bindir() -> Path:
     pg_config = shutil.which("pg_config")
     candidates: list[str] = []
     if pg_config:
-        candidates.append(
-            subprocess.run([pg_config, "--bindir"], capture_output=True, text=True).stdout.strip()
-        )
+        candidates.append(subprocess.run([pg_config, "--bindir"], capture_output=True, text=True).stdout.strip())
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
     for candidate in candidates:
         if candidate and (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
@@ -48,9 +46,7 @@ def throwaway_cluster() -> Iterator[str]:
         try:
             pwd.getpwnam("postgres")
         except KeyError as missing:
-            raise PostgresUnavailable(
-                "running as root and there is no 'postgres' user to run the cluster"
-            ) from missing
+            raise PostgresUnavailable("running as root and there is no 'postgres' user to run the cluster") from missing
         run_as = "postgres"
     workdir = Path(tempfile.mkdtemp(prefix="his-pg-"))
     data = workdir / "data"

@@ -72,9 +72,7 @@ def _plain_decimal(value: Decimal | None) -> Decimal | None:
 
 
 def _substance_out(item: DrugSubstance) -> SubstanceOut:
-    return SubstanceOut(
-        item.substance, item.strength, _plain_decimal(item.strength_value), item.strength_unit
-    )
+    return SubstanceOut(item.substance, item.strength, _plain_decimal(item.strength_value), item.strength_unit)
 
 
 def to_entry(row: CatalogRow, substances: Sequence[DrugSubstance] = ()) -> CatalogEntry:
@@ -138,9 +136,7 @@ def to_entry(row: CatalogRow, substances: Sequence[DrugSubstance] = ()) -> Catal
             row.valid_to,
         )
     if isinstance(row, Supply):
-        return SupplyEntry(
-            row.code, row.name, row.unit, row.price, row.bhyt_code, row.valid_from, row.valid_to
-        )
+        return SupplyEntry(row.code, row.name, row.unit, row.price, row.bhyt_code, row.valid_from, row.valid_to)
     raise TypeError(f"not a catalog row: {type(row).__name__}")  # pragma: no cover
 
 
@@ -163,24 +159,18 @@ async def search(
 
     Raises NotFound for an unknown kind, InvalidInput for a limit outside 1..200 or a negative offset.
     """
-    rows, total = await service.search_rows(
-        session, kind=kind, q=q, as_of=_as_of(as_of), limit=limit, offset=offset
-    )
+    rows, total = await service.search_rows(session, kind=kind, q=q, as_of=_as_of(as_of), limit=limit, offset=offset)
     return SearchPage(items=await entries_of(session, rows), total=total, limit=limit, offset=offset)
 
 
-async def find_entry(
-    session: AsyncSession, *, kind: str, code: str, as_of: date | None = None
-) -> CatalogEntry | None:
+async def find_entry(session: AsyncSession, *, kind: str, code: str, as_of: date | None = None) -> CatalogEntry | None:
     row = await service.get_row(session, kind=kind, code=code, as_of=_as_of(as_of))
     if row is None:
         return None
     return (await entries_of(session, [row]))[0]
 
 
-async def get_entry(
-    session: AsyncSession, *, kind: str, code: str, as_of: date | None = None
-) -> CatalogEntry:
+async def get_entry(session: AsyncSession, *, kind: str, code: str, as_of: date | None = None) -> CatalogEntry:
     """The entry in force on `as_of`; raises NotFound (translatable) when there is none."""
     day = _as_of(as_of)
     entry = await find_entry(session, kind=kind, code=code, as_of=day)
@@ -201,17 +191,13 @@ async def get_icd10(session: AsyncSession, *, code: str, as_of: date | None = No
     return entry
 
 
-async def get_department(
-    session: AsyncSession, *, code: str, as_of: date | None = None
-) -> DepartmentEntry | None:
+async def get_department(session: AsyncSession, *, code: str, as_of: date | None = None) -> DepartmentEntry | None:
     entry = await find_entry(session, kind="departments", code=code, as_of=as_of)
     assert entry is None or isinstance(entry, DepartmentEntry)
     return entry
 
 
-async def get_clinic_room(
-    session: AsyncSession, *, code: str, as_of: date | None = None
-) -> ClinicRoomEntry | None:
+async def get_clinic_room(session: AsyncSession, *, code: str, as_of: date | None = None) -> ClinicRoomEntry | None:
     entry = await find_entry(session, kind="clinic-rooms", code=code, as_of=as_of)
     assert entry is None or isinstance(entry, ClinicRoomEntry)
     return entry

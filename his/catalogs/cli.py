@@ -20,9 +20,7 @@ _PHASES = {"check": "Checking rows", "write": "Writing versions"}
 
 
 def _cli_actor() -> AuditActor:
-    return AuditActor(
-        user_id=None, username=f"cli:{getpass.getuser()}", role="cli", client_ip=None, request_id=None
-    )
+    return AuditActor(user_id=None, username=f"cli:{getpass.getuser()}", role="cli", client_ip=None, request_id=None)
 
 
 def _settings(ctx: click.Context) -> Any:
@@ -40,9 +38,7 @@ def catalog() -> None:
 
 
 @catalog.command("list")
-@click.option(
-    "--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Day (default: today)."
-)
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Day (default: today).")
 @click.pass_context
 def list_catalogs(ctx: click.Context, as_of: datetime | None) -> None:
     """Count the entries of each catalog in force on a day."""
@@ -134,9 +130,7 @@ def import_command(
                     where = f"line {problem.line}" if problem.line else "file"
                     if problem.column:
                         where += f", column {problem.column}"
-                    console.print(
-                        f"[red]{where}[/red]: {problem.describe()}", highlight=False, soft_wrap=True
-                    )
+                    console.print(f"[red]{where}[/red]: {problem.describe()}", highlight=False, soft_wrap=True)
                 raise
 
     report = run_async(lambda: with_kernel(_settings(ctx), work))

@@ -854,9 +854,7 @@ def demo_services(rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
         for position, name in enumerate(names, start=1):
             bhyt = _price(rng, low * 1000, high * 1000) if covered else None
             hospital = (
-                bhyt + _price(rng, 0, max(bhyt // 5, 100))
-                if bhyt is not None
-                else _price(rng, low * 1000, high * 1000)
+                bhyt + _price(rng, 0, max(bhyt // 5, 100)) if bhyt is not None else _price(rng, low * 1000, high * 1000)
             )
             rows.append(
                 (

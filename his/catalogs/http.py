@@ -41,6 +41,16 @@ def _kernel(request: Request[Any, Any, Any]) -> Kernel:
     return kernel
 
 
+def form_day(text: str | None) -> date | None:
+    """A date from an HTML form, where an untouched date field arrives as an empty string."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as bad:
+        raise InvalidInput("{value} is not a date (YYYY-MM-DD)", field="as_of", value=text[:20]) from bad
+
+
 def _day(kernel: Kernel, as_of: date | None) -> date:
     return as_of if as_of is not None else service.today(kernel.clock)
 
@@ -58,9 +68,7 @@ def _report_out(report: service.ImportReport) -> ImportReportOut:
     )
 
 
-def _problems_out(
-    kernel: Kernel, ctx: RequestContext, rejected: service.ImportRejected
-) -> list[ImportProblemOut]:
+def _problems_out(kernel: Kernel, ctx: RequestContext, rejected: service.ImportRejected) -> list[ImportProblemOut]:
     def translate(message: str, params: dict[str, Any] | None) -> str:
         return kernel.translator.gettext(ctx.locale, message, params)
 
@@ -121,9 +129,7 @@ async def _import(request: Request[Any, Any, Any], kind: str, form: dict[str, An
 
 
 @get("/catalogs", opt=READ, summary="The catalogs, with the number of entries in force")
-async def api_catalogs(
-    request: Request[Any, Any, Any], as_of: FromQuery[date | None] = None
-) -> list[CatalogKindOut]:
+async def api_catalogs(request: Request[Any, Any, Any], as_of: FromQuery[date | None] = None) -> list[CatalogKindOut]:
     kernel = _kernel(request)
     ctx = context_of(request)
     day = _day(kernel, as_of)
@@ -146,9 +152,7 @@ async def api_search(
 ) -> SearchPage:
     kernel = _kernel(request)
     async with kernel.db.transaction() as session:
-        return await api.search(
-            session, kind=kind, q=q, as_of=_day(kernel, as_of), limit=limit, offset=offset
-        )
+        return await api.search(session, kind=kind, q=q, as_of=_day(kernel, as_of), limit=limit, offset=offset)
 
 
 @get(
@@ -214,9 +218,7 @@ async def api_import(
             request_id=ctx.request_id,
             errors=_problems_out(kernel, ctx, rejected),
         )
-        return Response(
-            body, status_code=422, media_type=PROBLEM_JSON, headers={"Content-Language": ctx.locale}
-        )
+        return Response(body, status_code=422, media_type=PROBLEM_JSON, headers={"Content-Language": ctx.locale})
     return Response(_report_out(report))
 
 
@@ -284,14 +286,12 @@ async def catalog_page(
     request: Request[Any, Any, Any],
     kind: FromPath[str],
     q: Annotated[str | None, QueryParameter(max_length=MAX_QUERY)] = None,
-    as_of: FromQuery[date | None] = None,
+    as_of: FromQuery[str | None] = None,
     offset: FromQuery[int] = 0,
 ) -> Response[str]:
     spec = service.spec_for(kind)
-    values = await _results_values(request, spec, q, as_of, offset)
-    return await render_page(
-        request, "catalogs/catalog.html", report=None, problems=None, import_error=None, **values
-    )
+    values = await _results_values(request, spec, q, form_day(as_of), offset)
+    return await render_page(request, "catalogs/catalog.html", report=None, problems=None, import_error=None, **values)
 
 
 @get("/catalogs/{kind:str}/results", opt=READ, include_in_schema=False)
@@ -299,18 +299,16 @@ async def catalog_results(
     request: Request[Any, Any, Any],
     kind: FromPath[str],
     q: Annotated[str | None, QueryParameter(max_length=MAX_QUERY)] = None,
-    as_of: FromQuery[date | None] = None,
+    as_of: FromQuery[str | None] = None,
     offset: FromQuery[int] = 0,
 ) -> Response[str]:
     spec = service.spec_for(kind)
-    values = await _results_values(request, spec, q, as_of, offset)
+    values = await _results_values(request, spec, q, form_day(as_of), offset)
     return await render_fragment(request, "catalogs/_results.html", **values)
 
 
 @get("/catalogs/{kind:str}/entries/{code:str}", opt=READ, include_in_schema=False)
-async def entry_page(
-    request: Request[Any, Any, Any], kind: FromPath[str], code: FromPath[str]
-) -> Response[str]:
+async def entry_page(request: Request[Any, Any, Any], kind: FromPath[str], code: FromPath[str]) -> Response[str]:
     kernel = _kernel(request)
     spec = service.spec_for(kind)
     day = service.today(kernel.clock)

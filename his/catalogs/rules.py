@@ -64,9 +64,7 @@ def check_diagnosis(
 
     if record.sex is not None and sex is not None and sex != record.sex:
         message = MSG_SEX_FEMALE if record.sex == "F" else MSG_SEX_MALE
-        problems.append(
-            DiagnosisProblem("sex", message, {"code": code, "sex": record.sex, "patient_sex": sex})
-        )
+        problems.append(DiagnosisProblem("sex", message, {"code": code, "sex": record.sex, "patient_sex": sex}))
 
     if age_days is not None:
         low, high = record.min_age_days, record.max_age_days

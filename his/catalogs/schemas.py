@@ -98,9 +98,7 @@ class SupplyEntry(msgspec.Struct, frozen=True, tag="supplies", tag_field="kind")
     valid_to: date | None
 
 
-CatalogEntry = (
-    Icd10Entry | DepartmentEntry | ClinicRoomEntry | StaffEntry | ServiceEntry | DrugEntry | SupplyEntry
-)
+CatalogEntry = Icd10Entry | DepartmentEntry | ClinicRoomEntry | StaffEntry | ServiceEntry | DrugEntry | SupplyEntry
 
 ENTRY_TYPES: dict[str, type[CatalogEntry]] = {
     "icd10": Icd10Entry,

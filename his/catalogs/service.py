@@ -61,9 +61,7 @@ MAX_LIMIT = 200
 VIETNAM = timezone(timedelta(hours=7), "ICT")  # no daylight saving time in Viet Nam
 _GZIP_MAGIC = b"\x1f\x8b"
 _LINE = re.compile(r"line (\d+)")
-_ICD10_VALIDITY_COLUMNS = frozenset(
-    {"sex", "min_age_days", "max_age_days", "is_asterisk", "is_dagger", "never_main"}
-)
+_ICD10_VALIDITY_COLUMNS = frozenset({"sex", "min_age_days", "max_age_days", "is_asterisk", "is_dagger", "never_main"})
 _ICD10_MARKS = str.maketrans("", "", ".*†+")
 
 # (phase, done, total): phase "check" while rows are parsed and checked, "write" while they are written.
@@ -144,9 +142,7 @@ def _read_text(source: bytes | Path) -> str:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as broken:
-            raise ImportRejected(
-                "", [ImportProblem(0, None, _("The file is a damaged gzip archive"))]
-            ) from broken
+            raise ImportRejected("", [ImportProblem(0, None, _("The file is a damaged gzip archive"))]) from broken
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as bad:
@@ -171,9 +167,7 @@ def _parse_csv(spec: CatalogSpec, text: str, problems: list[ImportProblem]) -> l
     try:
         header_row = next(reader, None)
     except csv.Error as broken:
-        problems.append(
-            ImportProblem(1, None, _("The line cannot be read as CSV: {reason}"), {"reason": str(broken)})
-        )
+        problems.append(ImportProblem(1, None, _("The line cannot be read as CSV: {reason}"), {"reason": str(broken)}))
         return []
     if not header_row or not any(cell.strip() for cell in header_row):
         problems.append(ImportProblem(1, None, _("The file is empty; its first line must name the columns")))
@@ -205,9 +199,7 @@ def _parse_csv(spec: CatalogSpec, text: str, problems: list[ImportProblem]) -> l
             row = next(reader, None)
         except csv.Error as broken:
             problems.append(
-                ImportProblem(
-                    start, None, _("The line cannot be read as CSV: {reason}"), {"reason": str(broken)}
-                )
+                ImportProblem(start, None, _("The line cannot be read as CSV: {reason}"), {"reason": str(broken)})
             )
             break
         last_line = reader.line_num
@@ -235,9 +227,7 @@ def _parse_cells(
     try:
         code, content = spec.parse_row(cells)
     except RowErrors as bad:
-        problems.extend(
-            ImportProblem(line, error.column, error.message, error.params) for error in bad.errors
-        )
+        problems.extend(ImportProblem(line, error.column, error.message, error.params) for error in bad.errors)
         return
     parsed.append(_Parsed(line, code, content))
 
@@ -299,9 +289,7 @@ async def _check_references(
         model = SPECS[kind].model
         known: set[str] = set()
         for chunk in _chunks(sorted(wanted), CHUNK_SIZE):
-            result = await session.scalars(
-                select(model.code).where(model.code.in_(chunk), _in_force(model, effective))
-            )
+            result = await session.scalars(select(model.code).where(model.code.in_(chunk), _in_force(model, effective)))
             known.update(result)
         for row in rows:
             value = row.content.get(field_name)
@@ -316,9 +304,7 @@ async def _check_references(
                 )
 
 
-async def _open_versions(
-    session: AsyncSession, spec: CatalogSpec
-) -> dict[str, tuple[int, date, dict[str, Any]]]:
+async def _open_versions(session: AsyncSession, spec: CatalogSpec) -> dict[str, tuple[int, date, dict[str, Any]]]:
     """code -> (id, valid_from, content) of every open version of the kind, read in one query."""
     model = spec.model
     columns = [getattr(model, name) for name in spec.table_fields]
@@ -436,10 +422,7 @@ async def import_catalog(
                     ImportProblem(
                         row.line,
                         "code",
-                        _(
-                            "The code {code} was in force until {end}; a new "
-                            "version cannot start earlier, on {date}"
-                        ),
+                        _("The code {code} was in force until {end}; a new version cannot start earlier, on {date}"),
                         {"code": row.code, "end": end.isoformat(), "date": effective.isoformat()},
                     )
                 )
@@ -453,10 +436,7 @@ async def import_catalog(
                 ImportProblem(
                     row.line,
                     "code",
-                    _(
-                        "The code {code} has a version in force from {start}, "
-                        "later than the effective date {date}"
-                    ),
+                    _("The code {code} has a version in force from {start}, later than the effective date {date}"),
                     {"code": row.code, "start": version[1].isoformat(), "date": effective.isoformat()},
                 )
             )
@@ -476,10 +456,7 @@ async def import_catalog(
                     ImportProblem(
                         0,
                         "code",
-                        _(
-                            "The code {code} cannot be retired on {date}: its "
-                            "version starts later, on {start}"
-                        ),
+                        _("The code {code} cannot be retired on {date}: its version starts later, on {start}"),
                         {"code": code, "start": start.isoformat(), "date": effective.isoformat()},
                     )
                 )
@@ -492,9 +469,7 @@ async def import_catalog(
         progress("check", report.rows, report.rows)
 
     await _write(session, spec, effective, to_close, to_insert, progress)
-    await kernel.audit(
-        actor, AuditEntry(action="catalog.import", object_type=kind, detail=report.detail()), session
-    )
+    await kernel.audit(actor, AuditEntry(action="catalog.import", object_type=kind, detail=report.detail()), session)
     return report
 
 
@@ -534,9 +509,7 @@ async def _write(
             for row in chunk
         ]
         if spec.extra_fields:
-            ids = (
-                await session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), values)
-            ).all()
+            ids = (await session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), values)).all()
             substances = [
                 {
                     "drug_id": drug_id,
@@ -566,9 +539,7 @@ async def export_catalog(session: AsyncSession, *, kind: str, as_of: date) -> st
     spec = spec_for(kind)
     model = spec.model
     rows = (
-        await session.scalars(
-            select(model).where(_in_force(model, as_of)).order_by(_code_order(session, model))
-        )
+        await session.scalars(select(model).where(_in_force(model, as_of)).order_by(_code_order(session, model)))
     ).all()
     substances = await substances_of(session, [row.id for row in rows]) if spec.extra_fields else {}
     buffer = io.StringIO(newline="")
@@ -577,9 +548,7 @@ async def export_catalog(session: AsyncSession, *, kind: str, as_of: date) -> st
     for row in rows:
         content: dict[str, Any] = {name: getattr(row, name) for name in spec.table_fields}
         if spec.extra_fields:
-            content["substances"] = tuple(
-                Substance(s.substance, s.strength) for s in substances.get(row.id, [])
-            )
+            content["substances"] = tuple(Substance(s.substance, s.strength) for s in substances.get(row.id, []))
         writer.writerow(spec.format_row(row.code, content))
     return buffer.getvalue()
 
@@ -616,9 +585,7 @@ async def search_rows(
     statement = select(model).where(*conditions)
     if terms:
         prefix = _like_pattern(fold(q).replace(" ", ""), prefix=True)
-        code_match = or_(
-            *(func.lower(getattr(model, name)).like(prefix, escape="\\") for name in spec.code_fields)
-        )
+        code_match = or_(*(func.lower(getattr(model, name)).like(prefix, escape="\\") for name in spec.code_fields))
         statement = statement.order_by(case((code_match, 0), else_=1), _code_order(session, model))
     else:
         statement = statement.order_by(_code_order(session, model))
@@ -660,15 +627,11 @@ async def count_in_force(session: AsyncSession, *, as_of: date) -> dict[str, int
     counts: dict[str, int] = {}
     for kind, spec in SPECS.items():
         model = spec.model
-        counts[kind] = (
-            await session.scalar(select(func.count()).select_from(model).where(_in_force(model, as_of))) or 0
-        )
+        counts[kind] = await session.scalar(select(func.count()).select_from(model).where(_in_force(model, as_of))) or 0
     return counts
 
 
 async def history(session: AsyncSession, *, kind: str, code: str) -> Sequence[CatalogRow]:
     """Every version of `code`, oldest first."""
     model = spec_for(kind).model
-    return (
-        await session.scalars(select(model).where(model.code == code).order_by(model.valid_from, model.id))
-    ).all()
+    return (await session.scalars(select(model).where(model.code == code).order_by(model.valid_from, model.id))).all()

@@ -265,9 +265,7 @@ class CatalogSpec:
     @property
     def table_fields(self) -> tuple[str, ...]:
         """Columns of the model table compared between versions (besides code)."""
-        return tuple(
-            column.target for column in self.columns if column.target != "code" and not column.transient
-        )
+        return tuple(column.target for column in self.columns if column.target != "code" and not column.transient)
 
     @property
     def content_fields(self) -> tuple[str, ...]:
@@ -347,9 +345,7 @@ def _check_drug(values: dict[str, Any]) -> None:
             substances=len(names),
             strengths=len(strengths),
         )
-    values["substances"] = tuple(
-        Substance(name, strength) for name, strength in zip(names, strengths, strict=True)
-    )
+    values["substances"] = tuple(Substance(name, strength) for name, strength in zip(names, strengths, strict=True))
 
 
 ICD10 = CatalogSpec(

@@ -190,8 +190,7 @@ def check_compatible(manifest: Manifest, *, target_dialect: str, known_revisions
     unknown = unknown_revisions(manifest.alembic_heads, known_revisions)
     if unknown:
         raise BackupError(
-            "the archive's schema is newer than this software knows ({revisions}); "
-            "install the version that made it",
+            "the archive's schema is newer than this software knows ({revisions}); install the version that made it",
             revisions=", ".join(unknown),
         )
 
@@ -386,9 +385,7 @@ def read_archive(archive: Path, staging: Path) -> Manifest:
                         "checksum mismatch for {name}: the archive is damaged or was changed", name=info.name
                     )
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
-        raise BackupError(
-            "the archive is damaged or not a his backup ({reason})", reason=str(error)
-        ) from error
+        raise BackupError("the archive is damaged or not a his backup ({reason})", reason=str(error)) from error
     if manifest is None:
         raise BackupError("the archive is empty")
     missing = sorted({m.name for m in manifest.members} - seen)
@@ -552,9 +549,7 @@ def find_pg_tool(tool: str, server_major: int | None) -> Path:
 
 
 def _run_tool(command: list[str], env: dict[str, str]) -> str:
-    completed = subprocess.run(
-        command, env={**os.environ, **env}, capture_output=True, text=True, check=False
-    )
+    completed = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         detail = completed.stderr.strip().splitlines()[-5:]
         raise BackupError("{tool} failed: {detail}", tool=Path(command[0]).name, detail=" | ".join(detail))
@@ -577,9 +572,7 @@ async def pg_tables(database_url: str) -> dict[tuple[str, str], bool]:
             found: dict[tuple[str, str], bool] = {}
             for schema, table in names:
                 has_rows = (
-                    await connection.execute(
-                        text(f"SELECT EXISTS (SELECT 1 FROM {quote(schema)}.{quote(table)})")
-                    )
+                    await connection.execute(text(f"SELECT EXISTS (SELECT 1 FROM {quote(schema)}.{quote(table)})"))
                 ).scalar_one()
                 found[(str(schema), str(table))] = bool(has_rows)
             return found
@@ -672,9 +665,9 @@ async def create_backup(
             # file (the engine's BEGIN IMMEDIATE would wait for the application's writers).
             heads = await asyncio.to_thread(sqlite_heads, payload)
         else:
-            from his.kernel.migrate import current_heads
+            from his.kernel.migrate import stored_revisions
 
-            heads = await current_heads(database_url)
+            heads = await stored_revisions(database_url)
             report("dumping the PostgreSQL database (pg_dump)")
             await dump_postgres(database_url, payload)
         report("computing checksums")

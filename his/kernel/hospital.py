@@ -83,9 +83,7 @@ async def update_hospital(
             raise InvalidInput("The logo must be smaller than 512 KB", field="logo")
     row = await session.get(HospitalConfig, 1)
     if row is None:
-        row = HospitalConfig(
-            id=1, name=defaults.name, facility_code=defaults.facility_code, address="", phone=""
-        )
+        row = HospitalConfig(id=1, name=defaults.name, facility_code=defaults.facility_code, address="", phone="")
         session.add(row)
     row.name = name.strip()
     row.facility_code = facility_code.strip()

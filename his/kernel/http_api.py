@@ -64,13 +64,9 @@ async def api_login(request: Request[Any, Any, Any], data: JSONBody[LoginIn]) ->
     result = await perform_login(kernel, ctx, data.username, data.password)
     assert result.session_token is not None
     async with kernel.db.transaction() as session:
-        actor = await auth.resolve_session(
-            session, kernel.clock, kernel.settings.security, result.session_token
-        )
+        actor = await auth.resolve_session(session, kernel.clock, kernel.settings.security, result.session_token)
     assert actor is not None
-    me = MeOut(
-        actor.username, actor.full_name, list(actor.roles), sorted(actor.permissions), result.csrf_token
-    )
+    me = MeOut(actor.username, actor.full_name, list(actor.roles), sorted(actor.permissions), result.csrf_token)
     return Response(me, cookies=[session_cookie(kernel, result.session_token)])
 
 
@@ -100,9 +96,7 @@ async def api_logout(
 @get("/auth/me", opt=requires(AUTHENTICATED))
 async def api_me(request: Request[Any, Any, Any]) -> MeOut:
     actor = context_of(request).require_actor()
-    return MeOut(
-        actor.username, actor.full_name, list(actor.roles), sorted(actor.permissions), actor.csrf_token
-    )
+    return MeOut(actor.username, actor.full_name, list(actor.roles), sorted(actor.permissions), actor.csrf_token)
 
 
 def _user_out(user: User, roles: list[str], now: datetime) -> UserOut:
@@ -137,9 +131,7 @@ async def api_create_user(request: Request[Any, Any, Any], data: JSONBody[UserIn
         )
         await kernel.audit(
             ctx.audit_actor(),
-            AuditEntry(
-                action="user.create", object_type="user", object_id=user.username, detail=",".join(data.roles)
-            ),
+            AuditEntry(action="user.create", object_type="user", object_id=user.username, detail=",".join(data.roles)),
             session,
         )
         return _user_out(user, sorted(data.roles), kernel.clock.now())
@@ -165,9 +157,7 @@ async def api_update_user(
             changes.append(f"active={data.is_active}")
         await kernel.audit(
             ctx.audit_actor(),
-            AuditEntry(
-                action="user.update", object_type="user", object_id=user.username, detail="; ".join(changes)
-            ),
+            AuditEntry(action="user.update", object_type="user", object_id=user.username, detail="; ".join(changes)),
             session,
         )
         roles = await auth.user_roles(session, user.id)
@@ -182,9 +172,7 @@ async def api_reset_password(
     ctx = context_of(request)
     async with kernel.db.transaction() as session:
         user = await auth.get_user(session, username)
-        await auth.reset_password(
-            session, kernel.hasher, kernel.clock, kernel.settings.security, user, data.password
-        )
+        await auth.reset_password(session, kernel.hasher, kernel.clock, kernel.settings.security, user, data.password)
         await kernel.audit(
             ctx.audit_actor(),
             AuditEntry(action="user.reset_password", object_type="user", object_id=user.username),
@@ -212,9 +200,7 @@ async def api_roles(request: Request[Any, Any, Any]) -> list[RoleOut]:
 
 
 @put("/roles/{code:str}", opt=requires("admin.roles"))
-async def api_set_role(
-    request: Request[Any, Any, Any], code: FromPath[str], data: JSONBody[RoleIn]
-) -> RoleOut:
+async def api_set_role(request: Request[Any, Any, Any], code: FromPath[str], data: JSONBody[RoleIn]) -> RoleOut:
     kernel = _kernel(request)
     ctx = context_of(request)
     async with kernel.db.transaction() as session:
@@ -277,9 +263,7 @@ async def api_issue_token(request: Request[Any, Any, Any], data: JSONBody[TokenI
         )
         await kernel.audit(
             ctx.audit_actor(),
-            AuditEntry(
-                action="token.issue", object_type="api_token", object_id=str(token.id), detail=token.scopes
-            ),
+            AuditEntry(action="token.issue", object_type="api_token", object_id=str(token.id), detail=token.scopes),
             session,
         )
         return _token_out(token, owner.username, secret)

@@ -41,9 +41,7 @@ async def login_page(request: Request[Any, Any, Any], next: FromQuery[str | None
 
 
 @post("/login", opt=public(), include_in_schema=False)
-async def login_submit(
-    request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]
-) -> Response[Any]:
+async def login_submit(request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]) -> Response[Any]:
     kernel: Kernel = request.app.state["kernel"]
     ctx = context_of(request)
     target = safe_next(data.get("next"))
@@ -65,9 +63,7 @@ async def login_submit(
 
 
 @post("/logout", opt=requires(AUTHENTICATED), include_in_schema=False)
-async def logout_submit(
-    request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]
-) -> Response[Any]:
+async def logout_submit(request: Request[Any, Any, Any], data: URLEncodedBody[dict[str, str]]) -> Response[Any]:
     kernel: Kernel = request.app.state["kernel"]
     ctx = context_of(request)
     actor = ctx.require_actor()
@@ -94,9 +90,7 @@ async def switch_language(
 ) -> Response[Any]:
     kernel: Kernel = request.app.state["kernel"]
     locale = kernel.translator.resolve(code)
-    cookie = Cookie(
-        key=LANG_COOKIE, value=locale, samesite="lax", path="/", max_age=365 * 86400, httponly=True
-    )
+    cookie = Cookie(key=LANG_COOKIE, value=locale, samesite="lax", path="/", max_age=365 * 86400, httponly=True)
     return Redirect(safe_next(next or request.headers.get("referer-path")), cookies=[cookie])
 
 

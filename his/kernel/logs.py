@@ -31,9 +31,7 @@ def configure_logging(level: str, *, json_output: bool) -> None:
     if any(getattr(h, "_his_handler", False) for h in root.handlers):
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        JsonFormatter() if json_output else logging.Formatter("%(levelname)s %(name)s %(message)s")
-    )
+    handler.setFormatter(JsonFormatter() if json_output else logging.Formatter("%(levelname)s %(name)s %(message)s"))
     handler._his_handler = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.propagate = False

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.script import ScriptDirectory
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from his.kernel.db import make_engine
 
@@ -23,9 +23,7 @@ def alembic_config(database_url: str) -> Config:
     root = migrations_dir()
     config = Config()
     config.set_main_option("script_location", str(root))
-    config.set_main_option(
-        "version_locations", " ".join(str(root / "versions" / branch) for branch in MODULE_BRANCHES)
-    )
+    config.set_main_option("version_locations", " ".join(str(root / "versions" / branch) for branch in MODULE_BRANCHES))
     config.set_main_option("path_separator", "space")
     config.attributes["database_url"] = database_url
     return config
@@ -39,25 +37,29 @@ def downgrade(database_url: str, target: str) -> None:
     command.downgrade(alembic_config(database_url), target)
 
 
+async def stored_revisions(database_url: str) -> set[str]:
+    """The revisions alembic recorded in the database (only the tips of the revision graph)."""
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            stored = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_heads())
+            return set(stored)
+    finally:
+        await engine.dispose()
+
+
 async def current_heads(database_url: str) -> set[str]:
     """The head of every module branch that the database has reached.
 
     Alembic stores only the tips: a branch that depends on another module's head hides that head, so the
     reached revisions are walked back through the script graph.
     """
-    engine = make_engine(database_url)
-    try:
-        async with engine.connect() as connection:
-            stored = await connection.run_sync(
-                lambda sync: MigrationContext.configure(sync).get_current_heads()
-            )
-    finally:
-        await engine.dispose()
+    stored = await stored_revisions(database_url)
     if not stored:
         return set()
     script = ScriptDirectory.from_config(alembic_config(database_url))
     reached = {
-        revision.revision for revision in script.revision_map.iterate_revisions(stored, "base") if revision
+        revision.revision for revision in script.revision_map.iterate_revisions(tuple(stored), "base") if revision
     }
     branch_heads = set()
     for branch in MODULE_BRANCHES:

@@ -30,3 +30,8 @@ def test_types_check_strictly() -> None:
 def test_lint_is_clean() -> None:
     result = _run(sys.executable, "-m", "ruff", "check", "his", "tests", "migrations", "scripts")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_code_is_formatted() -> None:
+    result = _run(sys.executable, "-m", "ruff", "format", "--check", "his", "tests", "migrations", "scripts")
+    assert result.returncode == 0, result.stdout + result.stderr

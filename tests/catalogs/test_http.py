@@ -13,9 +13,7 @@ from tests.conftest import login
 
 pytestmark = pytest.mark.criterion(31)
 
-DEPARTMENTS = (
-    b"code,name,bhyt_code\nKNOI,Khoa N\xe1\xbb\x99i t\xe1\xbb\x95ng h\xe1\xbb\xa3p,K03\nKNHI,Khoa Nhi,\n"
-)
+DEPARTMENTS = b"code,name,bhyt_code\nKNOI,Khoa N\xe1\xbb\x99i t\xe1\xbb\x95ng h\xe1\xbb\xa3p,K03\nKNHI,Khoa Nhi,\n"
 SERVICES = (
     "code,name,group,unit,hospital_price,bhyt_price,bhyt_code\n"
     "DV1,Khám Nội,Khám bệnh,Lần,50000,42100,\n"
@@ -66,16 +64,11 @@ def test_icd10_upload_search_pagination_and_lookup(client: TestClient[Litestar])
     assert found["items"][0]["kind"] == "icd10"
     same = client.get("/api/v1/catalogs/icd10", params={"q": "đái tháo đường", "limit": 5}).json()
     assert same == found
-    second = client.get(
-        "/api/v1/catalogs/icd10", params={"q": "dai thao duong", "limit": 5, "offset": 5}
-    ).json()
+    second = client.get("/api/v1/catalogs/icd10", params={"q": "dai thao duong", "limit": 5, "offset": 5}).json()
     assert second["total"] == found["total"]
     assert not {i["code"] for i in second["items"]} & {i["code"] for i in found["items"]}
     # A code prefix ranks first, before names that merely contain the letters.
-    assert (
-        client.get("/api/v1/catalogs/icd10", params={"q": "e11", "limit": 1}).json()["items"][0]["code"]
-        == "E11"
-    )
+    assert client.get("/api/v1/catalogs/icd10", params={"q": "e11", "limit": 1}).json()["items"][0]["code"] == "E11"
 
     entry = client.get("/api/v1/catalogs/icd10/N70.0").json()
     assert entry["code"] == "N70.0" and entry["name"].startswith("Viêm")
@@ -176,16 +169,12 @@ def test_pages_search_without_javascript_and_with_htmx(client: TestClient[Litest
     page = client.get("/catalogs/services", params={"q": "glucose"})
     assert page.status_code == 200
     assert (
-        "data-search" in page.text
-        and "autofocus" in page.text
-        and 'hx-get="/catalogs/services/results"' in page.text
+        "data-search" in page.text and "autofocus" in page.text and 'hx-get="/catalogs/services/results"' in page.text
     )
     assert 'data-code="DV2"' in page.text and 'data-code="DV1"' not in page.text
     assert "25.000" in page.text  # prices with the Vietnamese thousands separator
     assert 'name="_csrf"' in page.text and 'enctype="multipart/form-data"' in page.text
-    fragment = client.get(
-        "/catalogs/services/results", params={"q": "kham noi"}, headers={"HX-Request": "true"}
-    )
+    fragment = client.get("/catalogs/services/results", params={"q": "kham noi"}, headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "<html" not in fragment.text
     assert 'data-code="DV1"' in fragment.text and 'data-code="DV2"' not in fragment.text
     entry = client.get("/catalogs/services/entries/DV1")

@@ -65,9 +65,7 @@ async def test_import_adds_versions_and_the_same_file_twice_changes_nothing(kern
         assert entry is not None and entry.valid_from == JAN and entry.valid_to is None
         assert entry.bhyt_code == "K03"
         assert await api.get_department(session, code="KNOI", as_of=date(2024, 12, 31)) is None
-        audited = (
-            await session.scalars(select(AuditRecord).where(AuditRecord.action == "catalog.import"))
-        ).all()
+        audited = (await session.scalars(select(AuditRecord).where(AuditRecord.action == "catalog.import"))).all()
     assert [(a.object_type, a.outcome) for a in audited] == [("departments", "success")] * 2
     assert audited[0].detail is not None and "3 added" in audited[0].detail
 
@@ -165,9 +163,7 @@ async def test_a_bad_file_imports_nothing_and_reports_every_bad_row(kernel: Kern
         (b"\x1f\x8b\x08broken", [(0, None, "The file is a damaged gzip archive")]),
     ],
 )
-async def test_file_level_problems(
-    kernel: Kernel, content: bytes, expected: list[tuple[int, str | None, str]]
-) -> None:
+async def test_file_level_problems(kernel: Kernel, content: bytes, expected: list[tuple[int, str | None, str]]) -> None:
     with pytest.raises(service.ImportRejected) as raised:
         await import_file(kernel, "departments", content, JAN)
     assert [(p.line, p.column, p.message) for p in raised.value.problems] == expected
@@ -182,9 +178,7 @@ async def test_references_must_be_in_force_on_the_effective_day(kernel: Kernel) 
         (3, "department_code", "The code KMAT is not in the departments catalog on 2025-02-01"),
     ]
     with pytest.raises(service.ImportRejected):  # KNOI is not in force yet on January 1
-        await import_file(
-            kernel, "clinic-rooms", csv_bytes("code,name,department_code", "P1,Phòng 1,KNOI"), JAN
-        )
+        await import_file(kernel, "clinic-rooms", csv_bytes("code,name,department_code", "P1,Phòng 1,KNOI"), JAN)
 
 
 async def test_an_effective_day_before_the_open_version_is_refused(kernel: Kernel) -> None:
@@ -300,9 +294,7 @@ async def test_national_icd10_format_applies_the_validity_lists(kernel: Kernel, 
     with gzip.open(packaged_icd10_path(), "rt", encoding="utf-8") as handle:
         lines = handle.read().splitlines()
     wanted = ("A17.0†", "G01*", "N70.0", "E11", "O80", "P07.0", "N40")
-    sample = [lines[0]] + [
-        line for line in lines[1:] if any(f",{code},".replace("†", "†") in line for code in wanted)
-    ]
+    sample = [lines[0]] + [line for line in lines[1:] if any(f",{code},".replace("†", "†") in line for code in wanted)]
     path = tmp_path / "national.csv"
     path.write_text("\n".join(sample) + "\n", encoding="utf-8")
     report = await import_file(kernel, "icd10", path, JAN)
@@ -311,12 +303,8 @@ async def test_national_icd10_format_applies_the_validity_lists(kernel: Kernel, 
         a170 = await api.get_icd10(session, code="a170", as_of=JAN)
         g01 = await api.get_icd10(session, code="G01*", as_of=JAN)
         n700 = await api.get_icd10(session, code="N70.0", as_of=JAN)
-        problems = await api.check_diagnosis(
-            session, code="N70.0", sex="M", age_days=10000, is_main=True, as_of=JAN
-        )
-        asterisk = await api.check_diagnosis(
-            session, code="G01*", sex=None, age_days=None, is_main=True, as_of=JAN
-        )
+        problems = await api.check_diagnosis(session, code="N70.0", sex="M", age_days=10000, is_main=True, as_of=JAN)
+        asterisk = await api.check_diagnosis(session, code="G01*", sex=None, age_days=None, is_main=True, as_of=JAN)
     assert a170 is not None and a170.code == "A17.0†" and a170.is_dagger
     assert g01 is not None and g01.is_asterisk
     assert n700 is not None and n700.sex == "F"

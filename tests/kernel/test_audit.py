@@ -133,9 +133,7 @@ async def test_concurrent_appends_keep_one_chain(kernel: Kernel) -> None:
 
     async def one(index: int) -> None:
         async with kernel.db.transaction() as session:
-            await append_audit(
-                session, kernel.clock, ACTOR, AuditEntry(action="patient.read", object_id=str(index))
-            )
+            await append_audit(session, kernel.clock, ACTOR, AuditEntry(action="patient.read", object_id=str(index)))
             await asyncio.sleep(0)
 
     await asyncio.gather(*(one(i) for i in range(25)))

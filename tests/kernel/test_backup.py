@@ -120,9 +120,7 @@ async def _change_everything(url: str) -> None:
     try:
         async with database.transaction() as session:
             await session.execute(delete(User).where(User.username == "bacsi"))
-            await session.execute(
-                update(User).where(User.username == "admin").values(full_name="Kẻ xâm nhập")
-            )
+            await session.execute(update(User).where(User.username == "admin").values(full_name="Kẻ xâm nhập"))
             session.add(HospitalConfig(id=1, name="Sai", facility_code="99999", address="", phone=""))
     finally:
         await database.dispose()
@@ -258,9 +256,7 @@ def test_restored_database_keeps_working_and_stays_append_only(settings: Setting
     assert "4 records" in verified.output
 
 
-def test_sqlite_backup_runs_while_the_application_writes(
-    settings: Settings, backups: Path, tmp_path: Path
-) -> None:
+def test_sqlite_backup_runs_while_the_application_writes(settings: Settings, backups: Path, tmp_path: Path) -> None:
     if not settings.database_url.startswith("sqlite"):
         pytest.skip("pg_dump's snapshot is PostgreSQL's own business")
     fill(settings)
@@ -412,9 +408,7 @@ def test_restore_into_an_empty_database_needs_no_confirmation(
     assert cli("--database-url", empty_database_url, "audit", "verify").exit_code == 0
 
 
-def test_postgres_restore_refuses_a_target_with_tables_the_backup_lacks(
-    settings: Settings, backups: Path
-) -> None:
+def test_postgres_restore_refuses_a_target_with_tables_the_backup_lacks(settings: Settings, backups: Path) -> None:
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("SQLite restore replaces the whole file")
     fill(settings)
@@ -470,9 +464,7 @@ def test_archive_is_deterministic_and_verified_member_by_member(tmp_path: Path) 
     payload_dir.mkdir()
     data = b"SQLite format 3\x00" + bytes(range(256)) * 10
     (payload_dir / "database.sqlite3").write_bytes(data)
-    manifest = _manifest(
-        members=(MemberDigest("database.sqlite3", hashlib.sha256(data).hexdigest(), len(data)),)
-    )
+    manifest = _manifest(members=(MemberDigest("database.sqlite3", hashlib.sha256(data).hexdigest(), len(data)),))
     first, second = tmp_path / "one.tar.gz", tmp_path / "two.tar.gz"
     write_archive(first, manifest, payload_dir)
     write_archive(second, manifest, payload_dir)

@@ -106,8 +106,7 @@ def test_criterion_123_password_hash_with_salt() -> None:
     assert c.text_vi.startswith("Phương thức mã hóa mật khẩu của người dùng:")
     assert "salt, hash (MD5, SHA)" in c.text_vi
     assert c.text_en == (
-        "User password encryption method: "
-        "User password must be encrypted using hash, salt (MD5, SHA) techniques"
+        "User password encryption method: User password must be encrypted using hash, salt (MD5, SHA) techniques"
     )
 
 
@@ -172,9 +171,7 @@ def test_bad_marker_fails_collection(plugin_pytester: pytest.Pytester, marker: s
 
 def test_marker_is_registered(plugin_pytester: pytest.Pytester) -> None:
     result = plugin_pytester.runpytest(*INNER_ARGS, "--markers")
-    result.stdout.fnmatch_lines(
-        ["@pytest.mark.criterion(*numbers): the Circular 54 criteria this test demonstrates"]
-    )
+    result.stdout.fnmatch_lines(["@pytest.mark.criterion(*numbers): the Circular 54 criteria this test demonstrates"])
 
 
 def test_criteria_report_json(plugin_pytester: pytest.Pytester) -> None:

@@ -18,7 +18,9 @@ def test_metrics_need_a_monitoring_token_and_count_requests(client: TestClient[L
     assert client.get("/metrics").status_code == 401
     csrf = login(client, "admin")
     token = client.post(
-        "/api/v1/tokens", json={"name": "prometheus", "scopes": ["system.monitor"]}, headers={"x-csrf-token": csrf}
+        "/api/v1/tokens",
+        json={"name": "prometheus", "scopes": ["system.monitor"]},
+        headers={"x-csrf-token": csrf},
     ).json()["secret"]
     client.cookies.clear()
     client.get("/health/live")

@@ -61,9 +61,7 @@ def test_repeated_failures_lock_the_account(client: TestClient[Litestar], settin
 
 @pytest.fixture
 def clocked(database_url: str, tmp_path: Path) -> Iterator[tuple[TestClient[Litestar], FixedClock, Settings]]:
-    settings = make_settings(
-        database_url, tmp_path / "var", session_idle_minutes=30, session_absolute_hours=8
-    )
+    settings = make_settings(database_url, tmp_path / "var", session_idle_minutes=30, session_absolute_hours=8)
     asyncio.run(seed_staff(settings))
     clock = FixedClock(datetime(2026, 11, 22, 8, 0, tzinfo=UTC))
     with TestClient(app=create_app(settings, clock=clock)) as client:
@@ -74,15 +72,9 @@ def test_lockout_ends_after_its_period(clocked: tuple[TestClient[Litestar], Fixe
     client, clock, settings = clocked
     for _ in range(settings.security.lockout_threshold):
         client.post("/api/v1/auth/login", json={"username": "bacsi", "password": "wrong"})
-    assert (
-        client.post("/api/v1/auth/login", json={"username": "bacsi", "password": DEMO_PASSWORD}).status_code
-        == 401
-    )
+    assert client.post("/api/v1/auth/login", json={"username": "bacsi", "password": DEMO_PASSWORD}).status_code == 401
     clock.advance(timedelta(minutes=settings.security.lockout_minutes + 1))
-    assert (
-        client.post("/api/v1/auth/login", json={"username": "bacsi", "password": DEMO_PASSWORD}).status_code
-        == 200
-    )
+    assert client.post("/api/v1/auth/login", json={"username": "bacsi", "password": DEMO_PASSWORD}).status_code == 200
 
 
 def test_idle_and_absolute_session_timeouts(
@@ -116,9 +108,7 @@ def test_logout_of_all_sessions(client: TestClient[Litestar]) -> None:
     first_cookie = client.cookies.get("his_session")
     client.cookies.clear()
     csrf = login(client, "bacsi")
-    response = client.post(
-        "/api/v1/auth/logout", params={"all_sessions": "true"}, headers={"x-csrf-token": csrf}
-    )
+    response = client.post("/api/v1/auth/logout", params={"all_sessions": "true"}, headers={"x-csrf-token": csrf})
     assert response.status_code == 200 and response.json()["sessions_closed"] == 2
     client.cookies.clear()
     client.cookies.set("his_session", first_cookie or "")
@@ -153,10 +143,7 @@ def test_browser_session_writes_need_the_csrf_token(client: TestClient[Litestar]
     csrf = login(client, "admin")
     body = {"name": "Bệnh viện A", "facility_code": "01234"}
     assert client.put("/api/v1/config/hospital", json=body).status_code == 403
-    assert (
-        client.put("/api/v1/config/hospital", json=body, headers={"x-csrf-token": "forged"}).status_code
-        == 403
-    )
+    assert client.put("/api/v1/config/hospital", json=body, headers={"x-csrf-token": "forged"}).status_code == 403
     assert client.put("/api/v1/config/hospital", json=body, headers={"x-csrf-token": csrf}).status_code == 200
 
 
@@ -178,10 +165,7 @@ def test_api_tokens_are_scoped_and_revocable(client: TestClient[Litestar]) -> No
     listed = client.get("/api/v1/tokens", headers=bearer)
     assert listed.status_code == 403
     csrf = login(client, "admin")
-    assert (
-        client.delete(f"/api/v1/tokens/{issued.json()['id']}", headers={"x-csrf-token": csrf}).status_code
-        == 204
-    )
+    assert client.delete(f"/api/v1/tokens/{issued.json()['id']}", headers={"x-csrf-token": csrf}).status_code == 204
     client.cookies.clear()
     assert client.get("/api/v1/audit", headers=bearer).status_code == 401
 
@@ -285,8 +269,11 @@ def test_bad_json_input_is_a_400_problem_and_writes_nothing(client: TestClient[L
 def test_reads_of_patient_data_are_audited_before_they_happen(app: Litestar, staff: dict[str, str]) -> None:
     from his.kernel.web.guard import requires
 
-    @get("/api/v1/example-patients/{patient_id:str}", opt=requires("audit.read", reads_patient="patient_id"),
-         sync_to_thread=False)
+    @get(
+        "/api/v1/example-patients/{patient_id:str}",
+        opt=requires("audit.read", reads_patient="patient_id"),
+        sync_to_thread=False,
+    )
     def example_patient(patient_id: FromPath[str]) -> dict[str, str]:
         return {"id": patient_id}
 
@@ -310,7 +297,8 @@ def test_every_route_with_a_patient_in_its_path_audits_reads(app: Litestar) -> N
         route.path
         for route in app.routes
         for handler in getattr(route, "route_handlers", [])
-        if "{patient_id" in route.path and "GET" in getattr(handler, "http_methods", ()) and not handler.opt.get(
-            "reads_patient")
+        if "{patient_id" in route.path
+        and "GET" in getattr(handler, "http_methods", ())
+        and not handler.opt.get("reads_patient")
     ]
     assert unaudited == []

@@ -42,9 +42,7 @@ async def append_audit(session: AsyncSession, clock: Clock, actor: AuditActor, e
         # Serialises appenders until commit so that the chain has one head and ids no gaps.
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK_KEY})
     last = (
-        await session.execute(
-            select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
-        )
+        await session.execute(select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1))
     ).first()
     next_id = 1 if last is None else last[0] + 1
     prev_hash = GENESIS_HASH if last is None else last[1]

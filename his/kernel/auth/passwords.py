@@ -47,9 +47,7 @@ def password_policy_problems(password: str, *, username: str, min_length: int) -
         )
     )
     if classes < 3:
-        problems.append(
-            "The password must mix at least three of: lower-case letters, capitals, digits, symbols"
-        )
+        problems.append("The password must mix at least three of: lower-case letters, capitals, digits, symbols")
     if username and username.lower() in password.lower():
         problems.append("The password must not contain the user name")
     return problems

@@ -95,9 +95,7 @@ async def set_role_permissions(
     if role is None:
         raise NotFound("No role {code}", code=role_code)
     if role_code == "admin" and not {"admin.roles", "admin.users"} <= permissions:
-        raise InvalidInput(
-            "The admin role must keep the permissions to manage users and roles", field="permissions"
-        )
+        raise InvalidInput("The admin role must keep the permissions to manage users and roles", field="permissions")
     await session.execute(delete(RolePermission).where(RolePermission.role_id == role.id))
     for permission in sorted(permissions):
         session.add(RolePermission(role_id=role.id, permission=permission))
@@ -129,9 +127,7 @@ async def create_user(
 ) -> User:
     username = username.strip().lower()
     if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
-        raise InvalidInput(
-            "A user name has letters, digits, dots, dashes or underscores only", field="username"
-        )
+        raise InvalidInput("A user name has letters, digits, dots, dashes or underscores only", field="username")
     if not full_name.strip():
         raise InvalidInput("The full name is required", field="full_name")
     problems = password_policy_problems(password, username=username, min_length=security.min_password_length)
@@ -199,9 +195,7 @@ async def reset_password(
     user: User,
     password: str,
 ) -> None:
-    problems = password_policy_problems(
-        password, username=user.username, min_length=security.min_password_length
-    )
+    problems = password_policy_problems(password, username=user.username, min_length=security.min_password_length)
     if problems:
         raise InvalidInput(problems[0], field="password", min_length=security.min_password_length)
     user.password_hash = hash_password(hasher, password)
@@ -225,9 +219,7 @@ async def _actor_for(session: AsyncSession, user: User, **extra: object) -> Acto
     roles = await user_roles(session, user.id)
     permissions = (
         await session.scalars(
-            select(RolePermission.permission)
-            .join(Role, Role.id == RolePermission.role_id)
-            .where(Role.code.in_(roles))
+            select(RolePermission.permission).join(Role, Role.id == RolePermission.role_id).where(Role.code.in_(roles))
         )
     ).all()
     return Actor(
@@ -318,9 +310,7 @@ class _DummyHash:
 _DUMMY_HASH = _DummyHash()
 
 
-async def resolve_session(
-    session: AsyncSession, clock: Clock, security: SecuritySettings, token: str
-) -> Actor | None:
+async def resolve_session(session: AsyncSession, clock: Clock, security: SecuritySettings, token: str) -> Actor | None:
     now = clock.now()
     row = await session.scalar(select(Session).where(Session.token_hash == sha256_hex(token)))
     if row is None or row.revoked_at is not None or row.expires_at <= now:
@@ -345,9 +335,7 @@ async def logout(session: AsyncSession, clock: Clock, session_id: int) -> None:
 
 async def revoke_all_sessions(session: AsyncSession, clock: Clock, user_id: int) -> int:
     result = await session.execute(
-        update(Session)
-        .where(Session.user_id == user_id, Session.revoked_at.is_(None))
-        .values(revoked_at=clock.now())
+        update(Session).where(Session.user_id == user_id, Session.revoked_at.is_(None)).values(revoked_at=clock.now())
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -398,7 +386,7 @@ async def revoke_api_token(session: AsyncSession, clock: Clock, token_id: int) -
 
 async def list_api_tokens(session: AsyncSession) -> list[tuple[ApiToken, str]]:
     rows = await session.execute(select(ApiToken, User.username).join(User).order_by(ApiToken.id))
-    return [(t, u) for t, u in rows.tuples()]
+    return [(t, u) for t, u in rows]
 
 
 async def resolve_api_token(session: AsyncSession, clock: Clock, secret: str) -> Actor | None:

@@ -87,6 +87,4 @@ async def _check_csrf(connection: ASGIConnection[Any, Any, Any, Any], expected: 
             value = form.get(CSRF_FIELD)
             supplied = value if isinstance(value, str) else None
     if not supplied or not hmac.compare_digest(supplied, expected):
-        raise PermissionDenied(
-            "The form has expired or did not come from this site; reload the page and try again"
-        )
+        raise PermissionDenied("The form has expired or did not come from this site; reload the page and try again")

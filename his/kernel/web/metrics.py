@@ -25,9 +25,7 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
-        self.pool_checked_out = Gauge(
-            "his_db_pool_checked_out", "Database connections in use", registry=self.registry
-        )
+        self.pool_checked_out = Gauge("his_db_pool_checked_out", "Database connections in use", registry=self.registry)
         self.pool_size = Gauge("his_db_pool_size", "Database connections kept open", registry=self.registry)
 
     def observe(self, method: str, route: str, status: int, seconds: float, db: Database) -> None:

@@ -110,9 +110,7 @@ async def _handle(
         )
 
 
-async def _identify(
-    kernel: Kernel, ctx: RequestContext, headers: Headers, cookies: dict[str, str]
-) -> int | None:
+async def _identify(kernel: Kernel, ctx: RequestContext, headers: Headers, cookies: dict[str, str]) -> int | None:
     """Sets ctx.actor; returns seconds to wait when the caller is over the API rate limit."""
     authorization = headers.get("authorization", "")
     security = kernel.settings.security

@@ -14,8 +14,8 @@ from litestar.response import Redirect
 
 from his.kernel.errors import AuthenticationRequired, DomainError, InvalidInput, TooManyRequests
 from his.kernel.runtime import Kernel
-from his.kernel.web.metrics import Metrics
 from his.kernel.web.context import SCOPE_KEY, RequestContext
+from his.kernel.web.metrics import Metrics
 
 
 def context_of(request: Request[Any, Any, Any]) -> RequestContext:
@@ -38,6 +38,7 @@ def context_of(request: Request[Any, Any, Any]) -> RequestContext:
     )
     request.scope[SCOPE_KEY] = ctx  # type: ignore[literal-required]
     return ctx
+
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("his.errors")
@@ -72,9 +73,7 @@ def _respond(
         if request.headers.get("hx-request") == "true":
             html = f'<div class="problem" role="alert">{_escape(detail)}</div>'
             return Response(html, status_code=status, media_type=MediaType.HTML, headers=headers)
-        response = render_page_with(
-            request, "error.html", default_hospital(kernel), status_code=status, problem=body
-        )
+        response = render_page_with(request, "error.html", default_hospital(kernel), status_code=status, problem=body)
         response.headers.update(headers)
         return response
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -106,9 +105,7 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationExc
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
             errors.append({"field": str(item.get("key") or ""), "message": str(item.get("message") or "")})
-    detail = kernel.translator.gettext(
-        ctx.locale, "The request is not valid: {reason}", {"reason": exc.detail}
-    )
+    detail = kernel.translator.gettext(ctx.locale, "The request is not valid: {reason}", {"reason": exc.detail})
     return _respond(request, 400, "Invalid input", detail, {"errors": errors})
 
 
@@ -121,17 +118,13 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         404: "There is nothing at this address",
         405: "This address does not accept this method",
     }
-    detail = kernel.translator.gettext(
-        ctx.locale, messages.get(exc.status_code, "The request could not be served")
-    )
+    detail = kernel.translator.gettext(ctx.locale, messages.get(exc.status_code, "The request could not be served"))
     if ctx.extra.get("unrouted"):
         # No route matched, so no middleware ran: count the answer here so that scans and broken links show up.
         metrics: Metrics = request.app.state["metrics"]
         metrics.observe(request.method, "unmatched", exc.status_code, 0.0, kernel.db)
     if exc.status_code >= 500:
-        log.error(
-            "http error", extra={"request_id": ctx.request_id, "status": exc.status_code, "error": exc.detail}
-        )
+        log.error("http error", extra={"request_id": ctx.request_id, "status": exc.status_code, "error": exc.detail})
     return _respond(request, exc.status_code, title, detail)
 
 

@@ -12,7 +12,6 @@ from alembic import op
 
 import his.kernel.db
 
-
 revision: str = "kernel_0001"
 down_revision: str | None = None
 branch_labels: Sequence[str] | None = ("kernel",)
@@ -69,9 +68,7 @@ def upgrade() -> None:
         sa.Column("window_start", sa.Integer(), nullable=False),
         sa.Column("hits", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kernel_rate_counter")),
-        sa.UniqueConstraint(
-            "bucket", "window_start", name=op.f("uq_kernel_rate_counter_bucket_window_start")
-        ),
+        sa.UniqueConstraint("bucket", "window_start", name=op.f("uq_kernel_rate_counter_bucket_window_start")),
     )
     op.create_table(
         "kernel_role",

@@ -320,9 +320,7 @@ def build(workbook: Path, catalog_path: Path, out_dir: Path) -> int:
             marked = {code for code in dagger_codes if code.endswith(ASTERISK_MARK)}
             if marked:
                 # The source pairs an asterisk code as a dagger (M63.8* -> G73.5*): an error.
-                resolver.log[(source.list_id, "dagger is an asterisk code, row skipped")].append(
-                    f"{row[0]}->{row[2]}"
-                )
+                resolver.log[(source.list_id, "dagger is an asterisk code, row skipped")].append(f"{row[0]}->{row[2]}")
                 continue
             for code in asterisk_codes:
                 rows.add(code, "asterisk", "1", source.list_id)
@@ -443,9 +441,7 @@ def print_to_stderr(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("workbook", type=Path, help="icd10-qd4469.xlsx (QĐ 4469/QĐ-BYT)")
-    parser.add_argument(
-        "--catalog", type=Path, default=DEFAULT_CATALOG, help="national CSV (.csv or .csv.gz)"
-    )
+    parser.add_argument("--catalog", type=Path, default=DEFAULT_CATALOG, help="national CSV (.csv or .csv.gz)")
     parser.add_argument("--out", type=Path, default=HERE, help="directory for validity.csv and pairs.csv")
     args = parser.parse_args(argv)
     try:
