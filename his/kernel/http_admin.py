@@ -27,7 +27,7 @@ from his.kernel.errors import Conflict, DomainError, InvalidInput, NotFound
 from his.kernel.hospital import LOGO_TYPES, get_hospital, update_hospital
 from his.kernel.http_api import _describe, _user_out, parse_audit_filter
 from his.kernel.i18n import lazy
-from his.kernel.permissions import ROLE_CODES
+from his.kernel.permissions import ROLE_CODES, ROLE_LABELS
 from his.kernel.runtime import Kernel
 from his.kernel.schemas import UserOut
 from his.kernel.web.context import RequestContext, context_of
@@ -41,18 +41,6 @@ LOCAL_ZONE_NAME = "Asia/Ho_Chi_Minh"
 AUDIT_RESULTS_ID = "audit-results"
 
 FormData = dict[str, str | list[str]]
-
-ROLE_LABELS: dict[str, str] = {
-    "admin": lazy("Administrator"),
-    "receptionist": lazy("Receptionist"),
-    "doctor": lazy("Doctor"),
-    "nurse": lazy("Nurse"),
-    "pharmacist": lazy("Pharmacist"),
-    "lab_technician": lazy("Laboratory technician"),
-    "radiologist": lazy("Radiologist"),
-    "cashier": lazy("Cashier"),
-    "auditor": lazy("Auditor"),
-}
 
 OUTCOME_LABELS: dict[str, str] = {
     "success": lazy("Success"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from his.kernel.i18n import lazy
+
 ROLE_CODES = (
     "admin",
     "receptionist",
@@ -16,6 +18,20 @@ ROLE_CODES = (
     "cashier",
     "auditor",
 )
+
+
+# How each role is named to people (English msgids).
+ROLE_LABELS: dict[str, str] = {
+    "admin": lazy("Administrator"),
+    "receptionist": lazy("Receptionist"),
+    "doctor": lazy("Doctor"),
+    "nurse": lazy("Nurse"),
+    "pharmacist": lazy("Pharmacist"),
+    "lab_technician": lazy("Laboratory technician"),
+    "radiologist": lazy("Radiologist"),
+    "cashier": lazy("Cashier"),
+    "auditor": lazy("Auditor"),
+}
 
 
 @dataclass(frozen=True, slots=True)

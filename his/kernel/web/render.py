@@ -10,6 +10,7 @@ from litestar.enums import MediaType
 
 from his.kernel.hospital import HospitalInfo, get_hospital
 from his.kernel.modules import ModulePlugin
+from his.kernel.permissions import ROLE_LABELS
 from his.kernel.runtime import Kernel
 from his.kernel.web.context import RequestContext, context_of
 
@@ -55,8 +56,10 @@ def render_page_with(
     ctx = context_of(request)
     actor = ctx.actor
     nav = [item for item in kernel.nav if actor is not None and actor.can(item.permission)]
+    gettext = translator_for(kernel, ctx)
     html = env.get_template(template).render(
-        _=translator_for(kernel, ctx),
+        _=gettext,
+        role_label=lambda code: gettext(ROLE_LABELS.get(code, code)),
         ctx=ctx,
         actor=actor,
         nav=nav,
