@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HIS_DATABASE_URL
 
-.PHONY: run test install dev system-deps lint typecheck i18n clean
+.PHONY: run test install dev system-deps lint typecheck i18n clean bench-import
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,3 +62,12 @@ i18n:
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+# Imports ICD-10 twice into a fresh database; the command prints its own time (docs/performance.md).
+BENCH_DB ?= sqlite+aiosqlite:///./var/bench-icd10.db
+bench-import: install
+	rm -f ./var/bench-icd10.db
+	mkdir -p var
+	HIS_DATABASE_URL=$(BENCH_DB) $(BIN)/his db upgrade
+	HIS_DATABASE_URL=$(BENCH_DB) $(BIN)/his catalog import icd10
+	HIS_DATABASE_URL=$(BENCH_DB) $(BIN)/his catalog import icd10
