@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from his.kernel.audit.service import AuditEntry, append_audit
-from his.kernel.auth.service import LoginResult, hit_rate_limit, login
+from his.kernel.auth.service import LoginResult, hit_rate_limit, login, user_roles
 from his.kernel.errors import AuthenticationRequired, TooManyRequests
 from his.kernel.runtime import Kernel
 from his.kernel.web.context import RequestContext
@@ -41,7 +41,13 @@ async def perform_login(kernel: Kernel, ctx: RequestContext, username: str, pass
             client_ip=ctx.client_ip,
             user_agent=ctx.user_agent,
         )
-        actor = replace(ctx.audit_actor(), user_id=result.user_id, username=username.strip().lower()[:64])
+        roles = await user_roles(session, result.user_id) if result.user_id is not None else []
+        actor = replace(
+            ctx.audit_actor(),
+            user_id=result.user_id,
+            username=username.strip().lower()[:64],
+            role=",".join(roles) or None,
+        )
         await append_audit(
             session,
             kernel.clock,

@@ -256,9 +256,8 @@ def test_restored_database_keeps_working_and_stays_append_only(settings: Setting
     assert "4 records" in verified.output
 
 
+@pytest.mark.parametrize("db_backend", ["sqlite"])  # pg_dump takes its own consistent snapshot
 def test_sqlite_backup_runs_while_the_application_writes(settings: Settings, backups: Path, tmp_path: Path) -> None:
-    if not settings.database_url.startswith("sqlite"):
-        pytest.skip("pg_dump's snapshot is PostgreSQL's own business")
     fill(settings)
     committed = snapshot(settings.database_url)
     # Another process mid-transaction (WAL mode, as the application runs): the backup neither waits
@@ -408,9 +407,8 @@ def test_restore_into_an_empty_database_needs_no_confirmation(
     assert cli("--database-url", empty_database_url, "audit", "verify").exit_code == 0
 
 
+@pytest.mark.parametrize("db_backend", ["postgresql"])  # an SQLite restore replaces the whole file
 def test_postgres_restore_refuses_a_target_with_tables_the_backup_lacks(settings: Settings, backups: Path) -> None:
-    if not settings.database_url.startswith("postgresql"):
-        pytest.skip("SQLite restore replaces the whole file")
     fill(settings)
     archive = back_up(settings, backups)
 
