@@ -33,10 +33,14 @@ from his.settings import Settings
 
 def installed_modules() -> tuple[ModulePlugin, ...]:
     """Every module of the hospital, in dependency order. Add a module here and nowhere else."""
+    from his.bhyt.plugin import plugin as bhyt_plugin
+    from his.billing.plugin import plugin as billing_plugin
     from his.catalogs.plugin import plugin as catalogs_plugin
     from his.kernel.plugin import plugin as kernel_plugin
+    from his.patients.plugin import plugin as patients_plugin
+    from his.pharmacy.plugin import plugin as pharmacy_plugin
 
-    return (kernel_plugin(), catalogs_plugin())
+    return (kernel_plugin(), catalogs_plugin(), patients_plugin(), pharmacy_plugin(), billing_plugin(), bhyt_plugin())
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:

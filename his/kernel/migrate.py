@@ -11,7 +11,14 @@ from alembic.script import ScriptDirectory
 
 from his.kernel.db import make_engine
 
-MODULE_BRANCHES = ("kernel", "catalogs")
+# One alembic branch per module, in dependency order; a module without tables has no migrations folder content.
+KNOWN_BRANCHES = ("kernel", "catalogs", "patients", "pharmacy", "billing", "bhyt")
+
+
+def module_branches() -> tuple[str, ...]:
+    """The branches that have at least one revision."""
+    versions = migrations_dir() / "versions"
+    return tuple(b for b in KNOWN_BRANCHES if any((versions / b).glob("*.py")))
 
 
 def migrations_dir() -> Path:
@@ -23,7 +30,9 @@ def alembic_config(database_url: str) -> Config:
     root = migrations_dir()
     config = Config()
     config.set_main_option("script_location", str(root))
-    config.set_main_option("version_locations", " ".join(str(root / "versions" / branch) for branch in MODULE_BRANCHES))
+    config.set_main_option(
+        "version_locations", " ".join(str(root / "versions" / branch) for branch in module_branches())
+    )
     config.set_main_option("path_separator", "space")
     config.attributes["database_url"] = database_url
     return config
@@ -62,7 +71,7 @@ async def current_heads(database_url: str) -> set[str]:
         revision.revision for revision in script.revision_map.iterate_revisions(tuple(stored), "base") if revision
     }
     branch_heads = set()
-    for branch in MODULE_BRANCHES:
+    for branch in module_branches():
         head = script.get_revision(f"{branch}@head")
         if head is not None:
             branch_heads.add(head.revision)

@@ -9,6 +9,10 @@ MODEL_MODULES = (
     "his.kernel.audit.models",
     "his.kernel.hospital",
     "his.catalogs.models",
+    "his.patients.models",
+    "his.pharmacy.models",
+    "his.billing.models",
+    "his.bhyt.models",
 )
 
 
