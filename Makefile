@@ -32,12 +32,13 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT) — stop with Ctrl+C"
 	$(BIN)/his serve --host $(HOST) --port $(PORT)
 
-# Debian packages the tests use: a PostgreSQL server (the suite starts a throwaway cluster from its binaries)
-# and Chromium for the browser tests. Installed only when missing and when we may (root).
+# Debian packages the tests use: a PostgreSQL server (the suite starts a throwaway cluster from its binaries),
+# Chromium for the browser tests, and DejaVu fonts (Vietnamese glyphs in printed PDFs). Installed only when missing and when we may (root).
 system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
