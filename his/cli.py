@@ -164,34 +164,20 @@ def user_add(
     staff_code: str | None,
 ) -> None:
     """Create a user account."""
-    from his.kernel.audit.service import AuditEntry
-    from his.kernel.auth.service import create_user
+    from his.kernel import administration
 
     secret = _read_password(password)
 
     async def work(kernel: Any) -> None:
-        async with kernel.db.transaction() as session:
-            created = await create_user(
-                session,
-                kernel.hasher,
-                kernel.clock,
-                kernel.settings.security,
-                username=username,
-                full_name=full_name,
-                password=secret,
-                roles=list(roles),
-                staff_code=staff_code,
-            )
-            await kernel.audit(
-                _cli_actor(),
-                AuditEntry(
-                    action="user.create",
-                    object_type="user",
-                    object_id=created.username,
-                    detail=",".join(roles),
-                ),
-                session,
-            )
+        await administration.create_user(
+            kernel,
+            _cli_actor(),
+            username=username,
+            full_name=full_name,
+            password=secret,
+            roles=list(roles),
+            staff_code=staff_code,
+        )
 
     run_async(lambda: with_kernel(_settings(ctx), work))
     console.print(f"[green]user {username} created[/green]")
@@ -209,23 +195,10 @@ def _cli_actor() -> Any:
 @click.pass_context
 def user_disable(ctx: click.Context, username: str, enable: bool) -> None:
     """Disable (or re-enable) an account; disabling closes its sessions."""
-    from his.kernel.audit.service import AuditEntry
-    from his.kernel.auth.service import get_user, set_user_active
+    from his.kernel import administration
 
     async def work(kernel: Any) -> None:
-        async with kernel.db.transaction() as session:
-            found = await get_user(session, username)
-            await set_user_active(session, kernel.clock, found, enable)
-            await kernel.audit(
-                _cli_actor(),
-                AuditEntry(
-                    action="user.update",
-                    object_type="user",
-                    object_id=found.username,
-                    detail=f"active={enable}",
-                ),
-                session,
-            )
+        await administration.update_user(kernel, _cli_actor(), username, active=enable)
 
     run_async(lambda: with_kernel(_settings(ctx), work))
     console.print(f"user {username} {'enabled' if enable else 'disabled'}")
@@ -237,20 +210,12 @@ def user_disable(ctx: click.Context, username: str, enable: bool) -> None:
 @click.pass_context
 def user_reset_password(ctx: click.Context, username: str, password: str | None) -> None:
     """Set a new password, unlock the account and close its sessions."""
-    from his.kernel.audit.service import AuditEntry
-    from his.kernel.auth.service import get_user, reset_password
+    from his.kernel import administration
 
     secret = _read_password(password)
 
     async def work(kernel: Any) -> None:
-        async with kernel.db.transaction() as session:
-            found = await get_user(session, username)
-            await reset_password(session, kernel.hasher, kernel.clock, kernel.settings.security, found, secret)
-            await kernel.audit(
-                _cli_actor(),
-                AuditEntry(action="user.reset_password", object_type="user", object_id=found.username),
-                session,
-            )
+        await administration.reset_password(kernel, _cli_actor(), username, secret)
 
     run_async(lambda: with_kernel(_settings(ctx), work))
     console.print(f"password of {username} reset")
@@ -262,25 +227,14 @@ def user_reset_password(ctx: click.Context, username: str, password: str | None)
 @click.pass_context
 def user_roles_cmd(ctx: click.Context, username: str, new_roles: tuple[str, ...]) -> None:
     """Show a user's roles, or replace them with --set."""
-    from his.kernel.audit.service import AuditEntry
-    from his.kernel.auth.service import get_user, set_user_roles, user_roles
+    from his.kernel import administration
+    from his.kernel.auth.service import get_user, user_roles
 
     async def work(kernel: Any) -> list[str]:
+        if new_roles:
+            return (await administration.update_user(kernel, _cli_actor(), username, roles=list(new_roles))).roles
         async with kernel.db.transaction() as session:
-            found = await get_user(session, username)
-            if new_roles:
-                await set_user_roles(session, found, list(new_roles))
-                await kernel.audit(
-                    _cli_actor(),
-                    AuditEntry(
-                        action="user.update",
-                        object_type="user",
-                        object_id=found.username,
-                        detail="roles=" + ",".join(new_roles),
-                    ),
-                    session,
-                )
-            return await user_roles(session, found.id)
+            return await user_roles(session, (await get_user(session, username)).id)
 
     for role in run_async(lambda: with_kernel(_settings(ctx), work)):
         click.echo(role)

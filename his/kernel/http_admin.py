@@ -21,15 +21,16 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
 from litestar.response import Redirect
 
+from his.kernel import administration
+from his.kernel.administration import user_view
 from his.kernel.audit.service import AuditEntry, search_audit
 from his.kernel.auth import service as auth
 from his.kernel.errors import Conflict, DomainError, InvalidInput, NotFound
-from his.kernel.hospital import LOGO_TYPES, get_hospital, update_hospital
-from his.kernel.http_api import _describe, _user_out, parse_audit_filter
+from his.kernel.hospital import LOGO_TYPES, get_hospital
+from his.kernel.http_api import describe_audit_filter, parse_audit_filter
 from his.kernel.i18n import lazy
 from his.kernel.permissions import ROLE_CODES, ROLE_LABELS
 from his.kernel.runtime import Kernel
-from his.kernel.schemas import UserOut
 from his.kernel.web.context import RequestContext, context_of
 from his.kernel.web.guard import requires
 from his.kernel.web.render import render_fragment, render_page
@@ -159,11 +160,11 @@ def local_time(value: datetime | None) -> str:
 # ---------------------------------------------------------------- users
 
 
-async def _load_users(kernel: Kernel) -> list[UserOut]:
+async def _load_users(kernel: Kernel) -> list[administration.UserView]:
     async with kernel.db.transaction() as session:
         users = await auth.list_users(session)
     now = kernel.clock.now()
-    return [_user_out(user, roles, now) for user, roles in users]
+    return [user_view(user, roles, now) for user, roles in users]
 
 
 async def _users_page(
@@ -205,23 +206,15 @@ async def users_create(request: Request[Any, Any, Any], data: URLEncodedBody[For
         "roles": roles,
     }
     try:
-        async with kernel.db.transaction() as session:
-            user = await auth.create_user(
-                session,
-                kernel.hasher,
-                kernel.clock,
-                kernel.settings.security,
-                username=form["username"],
-                full_name=form["full_name"],
-                password=_one(data, "password"),
-                roles=roles,
-                staff_code=form["staff_code"].strip() or None,
-            )
-            await kernel.audit(
-                ctx.audit_actor(),
-                AuditEntry(action="user.create", object_type="user", object_id=user.username, detail=",".join(roles)),
-                session,
-            )
+        user = await administration.create_user(
+            kernel,
+            ctx.audit_actor(),
+            username=form["username"],
+            full_name=form["full_name"],
+            password=_one(data, "password"),
+            roles=roles,
+            staff_code=form["staff_code"],
+        )
     except DomainError as err:
         field = _field_of(err, "username" if isinstance(err, Conflict) else "form")
         return await _users_page(request, status_code=422, form=form, errors={field: _texts(request).error(err)})
@@ -248,7 +241,7 @@ async def _user_page(
         request,
         "admin/user.html",
         status_code=status_code,
-        user=_user_out(user, roles, now),
+        user=user_view(user, roles, now),
         chosen_roles=roles if chosen_roles is None else chosen_roles,
         locked_until=local_time(user.locked_until) if locked else "",
         password_changed_at=local_time(user.password_changed_at),
@@ -278,26 +271,7 @@ async def user_update(
     roles = _many(data, "roles")
     full_name = _one(data, "full_name").strip()
     try:
-        async with kernel.db.transaction() as session:
-            user = await auth.get_user(session, username)
-            if not full_name:
-                raise InvalidInput("The full name is required", field="full_name")
-            changes = []
-            if full_name != user.full_name:
-                user.full_name = full_name
-                changes.append("full_name")
-            await auth.set_user_roles(session, user, roles)
-            changes.append("roles=" + ",".join(sorted(roles)))
-            await kernel.audit(
-                ctx.audit_actor(),
-                AuditEntry(
-                    action="user.update",
-                    object_type="user",
-                    object_id=user.username,
-                    detail="; ".join(changes),
-                ),
-                session,
-            )
+        user = await administration.update_user(kernel, ctx.audit_actor(), username, full_name=full_name, roles=roles)
     except NotFound:
         raise
     except DomainError as err:
@@ -316,21 +290,7 @@ async def user_set_active(
     ctx = context_of(request)
     active = _one(data, "active") == "1"
     try:
-        async with kernel.db.transaction() as session:
-            user = await auth.get_user(session, username)
-            if not active and user.id == ctx.require_actor().user_id:
-                raise InvalidInput("You cannot disable your own account", field="active")
-            await auth.set_user_active(session, kernel.clock, user, active)
-            await kernel.audit(
-                ctx.audit_actor(),
-                AuditEntry(
-                    action="user.update",
-                    object_type="user",
-                    object_id=user.username,
-                    detail=f"active={active}",
-                ),
-                session,
-            )
+        user = await administration.update_user(kernel, ctx.audit_actor(), username, active=active)
     except NotFound:
         raise
     except DomainError as err:
@@ -347,16 +307,7 @@ async def user_reset_password(
     kernel = _kernel(request)
     ctx = context_of(request)
     try:
-        async with kernel.db.transaction() as session:
-            user = await auth.get_user(session, username)
-            await auth.reset_password(
-                session, kernel.hasher, kernel.clock, kernel.settings.security, user, _one(data, "password")
-            )
-            await kernel.audit(
-                ctx.audit_actor(),
-                AuditEntry(action="user.reset_password", object_type="user", object_id=user.username),
-                session,
-            )
+        await administration.reset_password(kernel, ctx.audit_actor(), username, _one(data, "password"))
     except NotFound:
         raise
     except DomainError as err:
@@ -366,7 +317,7 @@ async def user_reset_password(
             status_code=422,
             errors={_field_of(err, "password"): _texts(request).error(err)},
         )
-    return _done(f"/admin/users/{user.username}", "password")
+    return _done(f"/admin/users/{username}", "password")
 
 
 # ---------------------------------------------------------------- roles
@@ -413,18 +364,7 @@ async def role_save(
     ctx = context_of(request)
     permissions = set(_many(data, "permissions"))
     try:
-        async with kernel.db.transaction() as session:
-            await auth.set_role_permissions(session, kernel.registry, code, permissions)
-            await kernel.audit(
-                ctx.audit_actor(),
-                AuditEntry(
-                    action="role.update",
-                    object_type="role",
-                    object_id=code,
-                    detail=",".join(sorted(permissions)),
-                ),
-                session,
-            )
+        await administration.set_role_permissions(kernel, ctx.audit_actor(), code, permissions)
     except NotFound:
         raise
     except DomainError as err:
@@ -532,30 +472,14 @@ async def token_issue(request: Request[Any, Any, Any], data: URLEncodedBody[Form
     }
     try:
         valid_days = _valid_days(form["valid_days"])
-        async with kernel.db.transaction() as session:
-            try:
-                owner = await auth.get_user(session, form["username"])
-            except NotFound as missing:
-                raise InvalidInput(missing.message, field="username", **missing.params) from missing
-            token, secret = await auth.issue_api_token(
-                session,
-                kernel.clock,
-                kernel.registry,
-                user=owner,
-                name=form["name"],
-                scopes=form["scopes"],
-                valid_days=valid_days,
-            )
-            await kernel.audit(
-                ctx.audit_actor(),
-                AuditEntry(
-                    action="token.issue",
-                    object_type="api_token",
-                    object_id=str(token.id),
-                    detail=token.scopes,
-                ),
-                session,
-            )
+        token, secret = await administration.issue_token(
+            kernel,
+            ctx.audit_actor(),
+            owner=form["username"],
+            name=form["name"],
+            scopes=form["scopes"],
+            valid_days=valid_days,
+        )
     except DomainError as err:
         field = _field_of(err, "name")
         return await _tokens_page(request, status_code=422, form=form, errors={field: _texts(request).error(err)})
@@ -567,13 +491,7 @@ async def token_issue(request: Request[Any, Any, Any], data: URLEncodedBody[Form
 async def token_revoke(request: Request[Any, Any, Any], token_id: FromPath[int]) -> Response[Any]:
     kernel = _kernel(request)
     ctx = context_of(request)
-    async with kernel.db.transaction() as session:
-        await auth.revoke_api_token(session, kernel.clock, token_id)
-        await kernel.audit(
-            ctx.audit_actor(),
-            AuditEntry(action="token.revoke", object_type="api_token", object_id=str(token_id)),
-            session,
-        )
+    await administration.revoke_token(kernel, ctx.audit_actor(), token_id)
     return _done("/admin/tokens", "revoked")
 
 
@@ -638,23 +556,15 @@ async def hospital_save(request: Request[Any, Any, Any], data: MultipartBody[dic
         if content:
             logo = (content, _sniff_image(content))
     try:
-        async with kernel.db.transaction() as session:
-            info = await update_hospital(
-                session,
-                kernel.clock,
-                kernel.settings.hospital,
-                name=form["name"],
-                facility_code=form["facility_code"],
-                address=form["address"],
-                phone=form["phone"],
-                logo=logo,
-            )
-            detail = f"{info.name}; {info.facility_code}" + ("; logo" if logo else "")
-            await kernel.audit(
-                ctx.audit_actor(),
-                AuditEntry(action="config.update", object_type="hospital", object_id="1", detail=detail),
-                session,
-            )
+        await administration.configure_hospital(
+            kernel,
+            ctx.audit_actor(),
+            name=form["name"],
+            facility_code=form["facility_code"],
+            address=form["address"],
+            phone=form["phone"],
+            logo=logo,
+        )
     except DomainError as err:
         field = _field_of(err, "name")
         return await _hospital_page(request, status_code=422, form=form, errors={field: _texts(request).error(err)})
@@ -759,7 +669,7 @@ async def audit_page(
             records, total = await search_audit(
                 session, flt, limit=AUDIT_PAGE_SIZE, offset=(page - 1) * AUDIT_PAGE_SIZE
             )
-            detail = _describe(flt)
+            detail = describe_audit_filter(flt)
             if page > 1:
                 detail = f"{detail}; page={page}".lstrip("; ")
             await kernel.audit(ctx.audit_actor(), AuditEntry(action="audit.read", detail=detail), session)

@@ -10,10 +10,11 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
 
+from his.kernel import administration
 from his.kernel.audit.service import AuditEntry, AuditFilter, search_audit
 from his.kernel.auth import service as auth
 from his.kernel.auth.models import User
-from his.kernel.hospital import get_hospital, update_hospital
+from his.kernel.hospital import get_hospital
 from his.kernel.login import perform_login
 from his.kernel.runtime import Kernel
 from his.kernel.schemas import (
@@ -99,9 +100,8 @@ async def api_me(request: Request[Any, Any, Any]) -> MeOut:
     return MeOut(actor.username, actor.full_name, list(actor.roles), sorted(actor.permissions), actor.csrf_token)
 
 
-def _user_out(user: User, roles: list[str], now: datetime) -> UserOut:
-    locked = user.locked_until is not None and user.locked_until > now
-    return UserOut(user.username, user.full_name, roles, user.is_active, locked, user.staff_code)
+def _user_out(view: administration.UserView) -> UserOut:
+    return UserOut(view.username, view.full_name, view.roles, view.is_active, view.locked, view.staff_code)
 
 
 @get("/users", opt=requires("admin.users"))
@@ -110,74 +110,43 @@ async def api_list_users(request: Request[Any, Any, Any]) -> list[UserOut]:
     async with kernel.db.transaction() as session:
         users = await auth.list_users(session)
     now = kernel.clock.now()
-    return [_user_out(u, roles, now) for u, roles in users]
+    return [_user_out(administration.user_view(u, roles, now)) for u, roles in users]
 
 
 @post("/users", opt=requires("admin.users"), status_code=201)
 async def api_create_user(request: Request[Any, Any, Any], data: JSONBody[UserIn]) -> UserOut:
-    kernel = _kernel(request)
-    ctx = context_of(request)
-    async with kernel.db.transaction() as session:
-        user = await auth.create_user(
-            session,
-            kernel.hasher,
-            kernel.clock,
-            kernel.settings.security,
-            username=data.username,
-            full_name=data.full_name,
-            password=data.password,
-            roles=data.roles,
-            staff_code=data.staff_code,
-        )
-        await kernel.audit(
-            ctx.audit_actor(),
-            AuditEntry(action="user.create", object_type="user", object_id=user.username, detail=",".join(data.roles)),
-            session,
-        )
-        return _user_out(user, sorted(data.roles), kernel.clock.now())
+    view = await administration.create_user(
+        _kernel(request),
+        context_of(request).audit_actor(),
+        username=data.username,
+        full_name=data.full_name,
+        password=data.password,
+        roles=data.roles,
+        staff_code=data.staff_code,
+    )
+    return _user_out(view)
 
 
 @patch("/users/{username:str}", opt=requires("admin.users"))
 async def api_update_user(
     request: Request[Any, Any, Any], username: FromPath[str], data: JSONBody[UserPatch]
 ) -> UserOut:
-    kernel = _kernel(request)
-    ctx = context_of(request)
-    async with kernel.db.transaction() as session:
-        user = await auth.get_user(session, username)
-        changes = []
-        if data.full_name is not None and data.full_name.strip():
-            user.full_name = data.full_name.strip()
-            changes.append("full_name")
-        if data.roles is not None:
-            await auth.set_user_roles(session, user, data.roles)
-            changes.append("roles=" + ",".join(sorted(data.roles)))
-        if data.is_active is not None:
-            await auth.set_user_active(session, kernel.clock, user, data.is_active)
-            changes.append(f"active={data.is_active}")
-        await kernel.audit(
-            ctx.audit_actor(),
-            AuditEntry(action="user.update", object_type="user", object_id=user.username, detail="; ".join(changes)),
-            session,
-        )
-        roles = await auth.user_roles(session, user.id)
-        return _user_out(user, roles, kernel.clock.now())
+    view = await administration.update_user(
+        _kernel(request),
+        context_of(request).audit_actor(),
+        username,
+        full_name=data.full_name,
+        roles=data.roles,
+        active=data.is_active,
+    )
+    return _user_out(view)
 
 
 @post("/users/{username:str}/password", opt=requires("admin.users"), status_code=200)
 async def api_reset_password(
     request: Request[Any, Any, Any], username: FromPath[str], data: JSONBody[PasswordIn]
 ) -> dict[str, str]:
-    kernel = _kernel(request)
-    ctx = context_of(request)
-    async with kernel.db.transaction() as session:
-        user = await auth.get_user(session, username)
-        await auth.reset_password(session, kernel.hasher, kernel.clock, kernel.settings.security, user, data.password)
-        await kernel.audit(
-            ctx.audit_actor(),
-            AuditEntry(action="user.reset_password", object_type="user", object_id=user.username),
-            session,
-        )
+    await administration.reset_password(_kernel(request), context_of(request).audit_actor(), username, data.password)
     return {"status": "ok"}
 
 
@@ -201,33 +170,21 @@ async def api_roles(request: Request[Any, Any, Any]) -> list[RoleOut]:
 
 @put("/roles/{code:str}", opt=requires("admin.roles"))
 async def api_set_role(request: Request[Any, Any, Any], code: FromPath[str], data: JSONBody[RoleIn]) -> RoleOut:
-    kernel = _kernel(request)
-    ctx = context_of(request)
-    async with kernel.db.transaction() as session:
-        await auth.set_role_permissions(session, kernel.registry, code, set(data.permissions))
-        await kernel.audit(
-            ctx.audit_actor(),
-            AuditEntry(
-                action="role.update",
-                object_type="role",
-                object_id=code,
-                detail=",".join(sorted(data.permissions)),
-            ),
-            session,
-        )
-    return RoleOut(code, sorted(set(data.permissions)))
+    permissions = set(data.permissions)
+    await administration.set_role_permissions(_kernel(request), context_of(request).audit_actor(), code, permissions)
+    return RoleOut(code, sorted(permissions))
 
 
-def _token_out(token: Any, username: str, secret: str | None = None) -> TokenOut:
+def _token_out(view: administration.TokenView, secret: str | None = None) -> TokenOut:
     return TokenOut(
-        id=token.id,
-        name=token.name,
-        username=username,
-        prefix=token.prefix,
-        scopes=token.scopes.split(),
-        created_at=token.created_at,
-        expires_at=token.expires_at,
-        revoked=token.revoked_at is not None,
+        id=view.id,
+        name=view.name,
+        username=view.username,
+        prefix=view.prefix,
+        scopes=view.scopes,
+        created_at=view.created_at,
+        expires_at=view.expires_at,
+        revoked=view.revoked,
         secret=secret,
     )
 
@@ -237,7 +194,7 @@ async def api_list_tokens(request: Request[Any, Any, Any]) -> list[TokenOut]:
     kernel = _kernel(request)
     async with kernel.db.transaction() as session:
         tokens = await auth.list_api_tokens(session)
-    return [_token_out(t, u) for t, u in tokens]
+    return [_token_out(administration.token_view(t, u)) for t, u in tokens]
 
 
 @post(
@@ -247,39 +204,21 @@ async def api_list_tokens(request: Request[Any, Any, Any]) -> list[TokenOut]:
     summary="Issue an API token; the secret is shown once",
 )
 async def api_issue_token(request: Request[Any, Any, Any], data: JSONBody[TokenIn]) -> TokenOut:
-    kernel = _kernel(request)
     ctx = context_of(request)
-    actor = ctx.require_actor()
-    async with kernel.db.transaction() as session:
-        owner = await auth.get_user(session, data.username or actor.username)
-        token, secret = await auth.issue_api_token(
-            session,
-            kernel.clock,
-            kernel.registry,
-            user=owner,
-            name=data.name,
-            scopes=data.scopes,
-            valid_days=data.valid_days,
-        )
-        await kernel.audit(
-            ctx.audit_actor(),
-            AuditEntry(action="token.issue", object_type="api_token", object_id=str(token.id), detail=token.scopes),
-            session,
-        )
-        return _token_out(token, owner.username, secret)
+    view, secret = await administration.issue_token(
+        _kernel(request),
+        ctx.audit_actor(),
+        owner=data.username or ctx.require_actor().username,
+        name=data.name,
+        scopes=data.scopes,
+        valid_days=data.valid_days,
+    )
+    return _token_out(view, secret)
 
 
 @delete("/tokens/{token_id:int}", opt=requires("admin.tokens"), status_code=204)
 async def api_revoke_token(request: Request[Any, Any, Any], token_id: FromPath[int]) -> None:
-    kernel = _kernel(request)
-    ctx = context_of(request)
-    async with kernel.db.transaction() as session:
-        await auth.revoke_api_token(session, kernel.clock, token_id)
-        await kernel.audit(
-            ctx.audit_actor(),
-            AuditEntry(action="token.revoke", object_type="api_token", object_id=str(token_id)),
-            session,
-        )
+    await administration.revoke_token(_kernel(request), context_of(request).audit_actor(), token_id)
 
 
 def parse_audit_filter(
@@ -314,7 +253,9 @@ async def api_audit(
     flt = parse_audit_filter(username, patient_id, action, since, until)
     async with kernel.db.transaction() as session:
         rows, total = await search_audit(session, flt, limit=limit, offset=offset)
-        await kernel.audit(ctx.audit_actor(), AuditEntry(action="audit.read", detail=_describe(flt)), session)
+        await kernel.audit(
+            ctx.audit_actor(), AuditEntry(action="audit.read", detail=describe_audit_filter(flt)), session
+        )
     items = [
         AuditOut(
             r.id,
@@ -335,7 +276,7 @@ async def api_audit(
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-def _describe(flt: AuditFilter) -> str:
+def describe_audit_filter(flt: AuditFilter) -> str:
     parts = [f"{k}={v}" for k, v in vars(flt).items() if v] if hasattr(flt, "__dict__") else []
     if not parts:
         parts = [f"{name}={getattr(flt, name)}" for name in flt.__slots__ if getattr(flt, name)]  # type: ignore[attr-defined]
@@ -352,28 +293,14 @@ async def api_get_hospital(request: Request[Any, Any, Any]) -> HospitalOut:
 
 @put("/config/hospital", opt=requires("admin.config"))
 async def api_put_hospital(request: Request[Any, Any, Any], data: JSONBody[HospitalIn]) -> HospitalOut:
-    kernel = _kernel(request)
-    ctx = context_of(request)
-    async with kernel.db.transaction() as session:
-        info = await update_hospital(
-            session,
-            kernel.clock,
-            kernel.settings.hospital,
-            name=data.name,
-            facility_code=data.facility_code,
-            address=data.address,
-            phone=data.phone,
-        )
-        await kernel.audit(
-            ctx.audit_actor(),
-            AuditEntry(
-                action="config.update",
-                object_type="hospital",
-                object_id="1",
-                detail=f"{info.name}; {info.facility_code}",
-            ),
-            session,
-        )
+    info = await administration.configure_hospital(
+        _kernel(request),
+        context_of(request).audit_actor(),
+        name=data.name,
+        facility_code=data.facility_code,
+        address=data.address,
+        phone=data.phone,
+    )
     return HospitalOut(info.name, info.facility_code, info.address, info.phone, info.has_logo)
 
 
