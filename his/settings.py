@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +29,17 @@ class HospitalDefaults(BaseModel):
     facility_code: str = "00000"
 
 
+class BhytSettings(BaseModel):
+    """The facility's BHYT claims signing key and certificate (PEM; `his bhyt keygen` makes a demo pair)."""
+
+    certificate_path: Path = Path("./var/bhyt/facility-cert.pem")
+    private_key_path: Path = Path("./var/bhyt/facility-key.pem")
+    # Password of an encrypted private key; empty for an unencrypted one.
+    private_key_password: SecretStr = SecretStr("")
+    # When set, `his bhyt validate` also requires files to be signed with this certificate.
+    trusted_certificate_path: Path | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HIS_", env_nested_delimiter="__", extra="ignore")
 
@@ -41,3 +52,4 @@ class Settings(BaseSettings):
     debug: bool = False
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     hospital: HospitalDefaults = Field(default_factory=HospitalDefaults)
+    bhyt: BhytSettings = Field(default_factory=BhytSettings)

@@ -1,4 +1,4 @@
-"""The bhyt module."""
+"""The BHYT module (criterion 36): claims XML per QĐ 130/QĐ 4750, built, signed and validated; CLI only for now."""
 
 from __future__ import annotations
 
@@ -12,5 +12,17 @@ def _routes() -> Sequence[Any]:
     return []
 
 
+def _cli_commands() -> Sequence[Any]:
+    from his.bhyt.cli import bhyt
+
+    return [bhyt]
+
+
 def plugin() -> ModulePlugin:
-    return ModulePlugin(name="bhyt", package="his.bhyt", route_handlers=_routes, translations=False)
+    return ModulePlugin(
+        name="bhyt",
+        package="his.bhyt",
+        route_handlers=_routes,
+        translations=True,
+        cli_commands=_cli_commands,
+    )
