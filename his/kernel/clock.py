@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Protocol
 
 
@@ -26,3 +26,13 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+def vietnam_zone() -> tzinfo:
+    """Viet Nam time: UTC+7 all year (no daylight saving since 1975), so a fixed offset is exact."""
+    return timezone(timedelta(hours=7), "ICT")
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar day in Viet Nam: queues, tickets and daily reports turn over at local midnight."""
+    return moment.astimezone(vietnam_zone()).date()

@@ -11,6 +11,8 @@ MODEL_MODULES = (
     "his.catalogs.models",
     "his.patients.models",
     "his.pharmacy.models",
+    "his.reception.models",
+    "his.outpatient.models",
     "his.billing.models",
     "his.bhyt.models",
 )

@@ -1,0 +1,64 @@
+"""Reception's public face for other modules (outpatient, billing, claims): visits as Structs, never rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from his.catalogs import api as catalogs
+from his.kernel.audit.service import AuditActor
+from his.kernel.clock import Clock
+from his.patients import api as patients
+from his.reception import service
+from his.reception.models import Visit
+from his.reception.rules import ROUTE_REASONS
+from his.reception.schemas import VisitOut
+
+
+async def visit_out(session: AsyncSession, visit: Visit) -> VisitOut:
+    patient = await patients.get_patient(session, patient_id=visit.patient_id)
+    room = await catalogs.get_clinic_room(session, code=visit.room_code, as_of=visit.ticket_day)
+    return VisitOut(
+        id=visit.id,
+        code=visit.code,
+        patient_id=visit.patient_id,
+        patient_code=patient.code,
+        patient_name=patient.full_name,
+        kind=visit.kind,
+        room_code=visit.room_code,
+        room_name=room.name if room else visit.room_code,
+        service_code=visit.service_code,
+        ticket_day=visit.ticket_day,
+        ticket_number=visit.ticket_number,
+        status=visit.status,
+        route=visit.route,
+        route_reason=ROUTE_REASONS[visit.route],
+        card_number=visit.card_number,
+        card_benefit_level=visit.card_benefit_level,
+        registered_at=visit.registered_at,
+    )
+
+
+async def get_visit(session: AsyncSession, *, visit_id: int) -> VisitOut:
+    return await visit_out(session, await service.get_visit_row(session, visit_id))
+
+
+async def room_queue(session: AsyncSession, *, room_code: str, day: date) -> list[VisitOut]:
+    return [
+        await visit_out(session, visit) for visit in await service.room_queue(session, room_code=room_code, day=day)
+    ]
+
+
+async def change_status(
+    session: AsyncSession,
+    clock: Clock,
+    actor: AuditActor,
+    *,
+    visit_id: int,
+    status: str,
+    reason: str | None = None,
+) -> VisitOut:
+    """Moves a visit through the queue (waiting → in_exam → finished, or cancelled); audited."""
+    visit = await service.change_status(session, clock, actor, visit_id, status, reason)
+    return await visit_out(session, visit)
