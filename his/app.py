@@ -37,15 +37,16 @@ def installed_modules() -> tuple[ModulePlugin, ...]:
     from his.billing.plugin import plugin as billing_plugin
     from his.catalogs.plugin import plugin as catalogs_plugin
     from his.kernel.plugin import plugin as kernel_plugin
-    from his.patients.plugin import plugin as patients_plugin
     from his.outpatient.plugin import plugin as outpatient_plugin
+    from his.patients.plugin import plugin as patients_plugin
     from his.pharmacy.plugin import plugin as pharmacy_plugin
     from his.reception.plugin import plugin as reception_plugin
 
     return (
         kernel_plugin(),
         catalogs_plugin(),
-        patients_plugin(), pharmacy_plugin(),
+        patients_plugin(),
+        pharmacy_plugin(),
         reception_plugin(),
         outpatient_plugin(),
         billing_plugin(),

@@ -12,7 +12,6 @@ from alembic import op
 
 import his.kernel.db
 
-
 revision: str = "billing_0001"
 down_revision: str | None = None
 branch_labels: Sequence[str] | None = ("billing",)
