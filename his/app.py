@@ -36,6 +36,7 @@ def installed_modules() -> tuple[ModulePlugin, ...]:
     from his.bhyt.plugin import plugin as bhyt_plugin
     from his.billing.plugin import plugin as billing_plugin
     from his.catalogs.plugin import plugin as catalogs_plugin
+    from his.claims.plugin import plugin as claims_plugin
     from his.kernel.plugin import plugin as kernel_plugin
     from his.outpatient.plugin import plugin as outpatient_plugin
     from his.patients.plugin import plugin as patients_plugin
@@ -52,6 +53,7 @@ def installed_modules() -> tuple[ModulePlugin, ...]:
         pharmacy_plugin(),
         billing_plugin(),
         bhyt_plugin(),
+        claims_plugin(),
     )
 
 
