@@ -5,7 +5,6 @@ Exit codes: 0 done (valid), 1 the claim or file breaks rules (each violation pri
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -56,7 +55,7 @@ def keygen(
     ctx: click.Context, out_dir: Path, facility_code: str | None, facility_name: str | None, days: int, force: bool
 ) -> None:
     """Make an RSA key and a self-signed facility certificate (for the demo and tests) in OUT."""
-    from his.bhyt.signing import facility_certificate
+    from his.bhyt.signing import facility_certificate, write_credentials
 
     settings = _settings(ctx)
     key_path, cert_path = out_dir / "facility-key.pem", out_dir / "facility-cert.pem"
@@ -68,12 +67,7 @@ def keygen(
         now=datetime.now(VIET_NAM),
         days=days,
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # The private key is readable by its owner only, from the moment it exists.
-    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(credentials.private_key_pem)
-    cert_path.write_bytes(credentials.certificate_pem)
+    write_credentials(credentials, key_path=key_path, cert_path=cert_path)
     click.echo(f"key {key_path}\ncertificate {cert_path}")
 
 

@@ -18,6 +18,12 @@ def _cli_commands() -> Sequence[Any]:
     return [bhyt]
 
 
+async def _demo_seed(kernel: Any, rng: Any) -> None:
+    from his.bhyt.demo import seed
+
+    await seed(kernel, rng)
+
+
 def plugin() -> ModulePlugin:
     return ModulePlugin(
         name="bhyt",
@@ -25,4 +31,5 @@ def plugin() -> ModulePlugin:
         route_handlers=_routes,
         translations=True,
         cli_commands=_cli_commands,
+        demo_seed=_demo_seed,
     )

@@ -6,8 +6,10 @@ Verification uses the embedded certificate; given a trusted certificate, the emb
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -142,3 +144,13 @@ def facility_certificate(
         ),
         certificate_pem=certificate.public_bytes(serialization.Encoding.PEM),
     )
+
+
+def write_credentials(credentials: SigningCredentials, *, key_path: Path, cert_path: Path) -> None:
+    """Writes the pair as PEM files; the private key is readable by its owner only from the moment it exists."""
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    cert_path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(credentials.private_key_pem)
+    cert_path.write_bytes(credentials.certificate_pem)
