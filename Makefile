@@ -72,3 +72,37 @@ bench-import: install
 	HIS_DATABASE_URL=$(BENCH_DB) $(BIN)/his db upgrade
 	HIS_DATABASE_URL=$(BENCH_DB) $(BIN)/his catalog import icd10
 	HIS_DATABASE_URL=$(BENCH_DB) $(BIN)/his catalog import icd10
+
+# Level-1 load (docs/performance.md, "Level-1 load (Locust)"; perf/README.md): a throwaway PostgreSQL database with
+# the demo hospital, two server workers on 127.0.0.1:$(LOAD_PORT), Locust headless for $(DURATION), then the table.
+# The server stops when Locust does (trap), even on Ctrl+C. Needs Locust (dev dependencies) and a PostgreSQL server.
+LOAD_PG   ?= -h 127.0.0.1 -U postgres
+LOAD_NAME ?= his_load
+LOAD_DB   ?= postgresql+asyncpg://postgres@127.0.0.1:5432/$(LOAD_NAME)
+LOAD_PORT ?= 8099
+USERS     ?= 40
+SPAWN     ?= 4
+DURATION  ?= 5m
+# The per-account API limit of the load server. Every user of a role shares its demo account, hence its limit:
+# raise it with USERS (about 10 x USERS) for runs past 80 users, or the doctors' account gets 429s a clinic would not.
+LOAD_API_LIMIT ?= 600
+.PHONY: load
+load: install
+	@test -x $(BIN)/locust || { echo "Locust is missing: $(BIN)/pip install locust (a dev dependency)"; exit 1; }
+	mkdir -p var/load
+	dropdb $(LOAD_PG) --if-exists $(LOAD_NAME)
+	createdb $(LOAD_PG) $(LOAD_NAME)
+	HIS_DATABASE_URL=$(LOAD_DB) $(BIN)/his db upgrade
+	HIS_DATABASE_URL=$(LOAD_DB) $(BIN)/his demo seed
+	@HIS_DATABASE_URL=$(LOAD_DB) HIS_SECURITY__API_REQUESTS_PER_MINUTE=$(LOAD_API_LIMIT) $(BIN)/his serve --workers 2 --host 127.0.0.1 --port $(LOAD_PORT) >var/load/server.log 2>&1 & \
+	server=$$!; trap 'kill $$server 2>/dev/null; wait $$server 2>/dev/null' EXIT INT TERM; \
+	ready=""; for i in $$(seq 60); do \
+	  if curl -fsS -o /dev/null http://127.0.0.1:$(LOAD_PORT)/health/ready 2>/dev/null; then ready=1; break; fi; sleep 1; \
+	done; \
+	if [ -z "$$ready" ]; then echo "the server did not become ready: var/load/server.log"; exit 1; fi; \
+	echo "server ready (pid $$server); Locust: $(USERS) users, $(SPAWN)/s, $(DURATION)"; \
+	status=0; $(BIN)/locust -f perf/locustfile.py --headless -u $(USERS) -r $(SPAWN) -t $(DURATION) \
+	  --host http://127.0.0.1:$(LOAD_PORT) --csv var/load/load --only-summary || status=$$?; \
+	kill $$server; wait $$server 2>/dev/null; trap - EXIT INT TERM; \
+	$(BIN)/python perf/report.py var/load/load | tee var/load/report.md; \
+	exit $$status

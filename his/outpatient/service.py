@@ -217,10 +217,14 @@ async def call_next(
 ) -> Encounter:
     """Opens the examination of the first patient still waiting in the room today."""
     queue = await reception.room_queue(session, room_code=room_code, day=local_date(clock.now()))
-    waiting = [visit for visit in queue if visit.status == "waiting"]
-    if not waiting:
-        raise NotFound(_("Nobody is waiting in room {room}"), room=room_code)
-    return await open_encounter(session, clock, actor, doctor, waiting[0].id)
+    for visit in (visit for visit in queue if visit.status == "waiting"):
+        try:
+            # A savepoint per candidate: if another doctor took this patient a moment ago, try the next one.
+            async with session.begin_nested():
+                return await open_encounter(session, clock, actor, doctor, visit.id)
+        except Conflict:
+            continue
+    raise NotFound(_("Nobody is waiting in room {room}"), room=room_code)
 
 
 # ---------------------------------------------------------------- recording

@@ -126,8 +126,9 @@ async def register_visit(
     return visit
 
 
-async def get_visit_row(session: AsyncSession, visit_id: int) -> Visit:
-    visit = await session.get(Visit, visit_id)
+async def get_visit_row(session: AsyncSession, visit_id: int, *, for_update: bool = False) -> Visit:
+    # FOR UPDATE makes a second desk or doctor wait, then see the status the first one committed.
+    visit = await session.get(Visit, visit_id, with_for_update=for_update, populate_existing=for_update)
     if visit is None:
         raise NotFound("No visit {id}", id=visit_id)
     return visit
@@ -136,7 +137,7 @@ async def get_visit_row(session: AsyncSession, visit_id: int) -> Visit:
 async def change_status(
     session: AsyncSession, clock: Clock, actor: AuditActor, visit_id: int, status: str, reason: str | None = None
 ) -> Visit:
-    visit = await get_visit_row(session, visit_id)
+    visit = await get_visit_row(session, visit_id, for_update=True)
     if status not in _NEXT_STATUS.get(visit.status, set()):
         raise Conflict("A visit that is {current} cannot become {wanted}", current=visit.status, wanted=status)
     if status == "cancelled":

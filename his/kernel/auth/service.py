@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -140,7 +141,7 @@ async def create_user(
     user = User(
         username=username,
         full_name=full_name.strip(),
-        password_hash=hash_password(hasher, password),
+        password_hash=await asyncio.to_thread(hash_password, hasher, password),
         is_active=True,
         failed_logins=0,
         password_changed_at=now,
@@ -198,7 +199,7 @@ async def reset_password(
     problems = password_policy_problems(password, username=user.username, min_length=security.min_password_length)
     if problems:
         raise InvalidInput(problems[0], field="password", min_length=security.min_password_length)
-    user.password_hash = hash_password(hasher, password)
+    user.password_hash = await asyncio.to_thread(hash_password, hasher, password)
     user.password_changed_at = clock.now()
     user.failed_logins = 0
     user.locked_until = None
@@ -258,11 +259,12 @@ async def login(
     user = await session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
         # Spend the same time as a real check so that timing does not reveal which names exist.
-        verify_password(hasher, _DUMMY_HASH.get(hasher), password)
+        await asyncio.to_thread(verify_password, hasher, _DUMMY_HASH.get(hasher), password)
         return LoginResult("bad_credentials")
     if user.locked_until is not None and user.locked_until > now:
         return LoginResult("locked", user.id)
-    if not verify_password(hasher, user.password_hash, password):
+    # argon2 takes tens of milliseconds of CPU: off the event loop, so other requests keep flowing.
+    if not await asyncio.to_thread(verify_password, hasher, user.password_hash, password):
         user.failed_logins += 1
         if user.failed_logins >= security.lockout_threshold:
             user.locked_until = now + timedelta(minutes=security.lockout_minutes)
@@ -276,7 +278,7 @@ async def login(
     user.failed_logins = 0
     user.locked_until = None
     if needs_rehash(hasher, user.password_hash):
-        user.password_hash = hash_password(hasher, password)
+        user.password_hash = await asyncio.to_thread(hash_password, hasher, password)
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     session.add(
