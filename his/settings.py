@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,8 @@ class HospitalDefaults(BaseModel):
 
     name: str = "Bệnh viện Đa khoa Tỉnh (Demo)"
     facility_code: str = "00000"
+    # The hospital's technical level (central, provincial, district, commune): BHYT pays a wrong-route share by it.
+    level: Literal["central", "provincial", "district", "commune"] = "provincial"
 
 
 class BhytSettings(BaseModel):
@@ -38,6 +41,15 @@ class BhytSettings(BaseModel):
     private_key_password: SecretStr = SecretStr("")
     # When set, `his bhyt validate` also requires files to be signed with this certificate.
     trusted_certificate_path: Path | None = None
+
+
+class ClaimsSettings(BaseModel):
+    """Facts the BHYT claims export (`his claims export`) needs that no module records yet."""
+
+    # MA_TTDV: the social-insurance number of the facility head, or of the person authorised to sign the claims.
+    head_insurance_number: str = ""
+    # A CSV `drug_code,tt_thau,so_dang_ky`: each drug's tender (XML2 TT_THAU) and registration number.
+    drug_facts_path: Path | None = None
 
 
 class Settings(BaseSettings):
@@ -53,3 +65,4 @@ class Settings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     hospital: HospitalDefaults = Field(default_factory=HospitalDefaults)
     bhyt: BhytSettings = Field(default_factory=BhytSettings)
+    claims: ClaimsSettings = Field(default_factory=ClaimsSettings)

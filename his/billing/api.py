@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from his.billing import rules, service
+from his.billing import rules, service, sync
 from his.billing.models import Account, Charge, ReceiptBook
 from his.billing.schemas import (
     AccountIn,
@@ -54,6 +54,7 @@ __all__ = [
     "receipt_books",
     "receipts_of_account",
     "shift_report",
+    "sync_visit",
     "update_payer",
 ]
 
@@ -79,6 +80,7 @@ def _charge_out(account: Account, charge: Charge) -> ChargeOut:
         posted_by=charge.posted_by,
         cancelled_at=charge.cancelled_at,
         cancel_reason=charge.cancel_reason,
+        source_ref=charge.source_ref,
     )
 
 
@@ -125,6 +127,7 @@ async def _summary(session: AsyncSession, kernel: Kernel, account: Account) -> A
                 patient_other=line.patient_other,
                 patient_pays=line.patient_pays,
                 receipt_id=split.receipt_of.get(charge.id),
+                source_ref=charge.source_ref,
             )
         )
     total = rules.totals(split.lines)
@@ -196,6 +199,14 @@ async def cancel_charge(
 async def account_summary(session: AsyncSession, *, kernel: Kernel, encounter_ref: str) -> AccountSummary:
     """Charges split between the fund and the patient with the policy in force on each service day."""
     return await _summary(session, kernel, await service.get_account(session, encounter_ref))
+
+
+async def sync_visit(session: AsyncSession, *, kernel: Kernel, actor: AuditActor, visit_code: str) -> AccountSummary:
+    """The account of a reception visit (by its code, MA_LK) built from the care modules: opened with the visit's
+    payer facts if missing, the exam service and one drug charge per dispensed prescription line posted once.
+    Idempotent: run it again and nothing doubles. NotFound for an unknown visit, Conflict for a cancelled one or
+    when new charges meet a closed account."""
+    return await _summary(session, kernel, await sync.sync_visit(kernel, session, actor, visit_code))
 
 
 async def find_accounts(session: AsyncSession, *, kernel: Kernel, term: str) -> list[AccountSummary]:

@@ -30,13 +30,14 @@ from his.billing.schemas import (
 )
 from his.billing.service import VIETNAM, today
 from his.kernel.audit.service import AuditEntry
-from his.kernel.errors import DomainError, InvalidInput
+from his.kernel.errors import DomainError, InvalidInput, NotFound
 from his.kernel.hospital import get_hospital
 from his.kernel.i18n import lazy as _
 from his.kernel.runtime import Kernel
 from his.kernel.web.context import RequestContext, context_of
 from his.kernel.web.guard import requires
 from his.kernel.web.render import render_page
+from his.reception import api as reception
 
 READ = requires("billing.read")
 CHARGE = requires("billing.charge")
@@ -177,6 +178,21 @@ async def api_post_charge(request: Request[Any, Any, Any], ref: FromPath[str], d
         )
 
 
+@post(
+    "/billing/visits/{code:str}/sync",
+    opt=CHARGE,
+    status_code=200,
+    summary="Build a visit's account from reception, the examination and the pharmacy (idempotent)",
+)
+async def api_sync_visit(request: Request[Any, Any, Any], code: FromPath[str]) -> AccountSummary:
+    kernel = _kernel(request)
+    ctx = context_of(request)
+    async with kernel.db.transaction() as session:
+        summary = await api.sync_visit(session, kernel=kernel, actor=ctx.audit_actor(), visit_code=code)
+        await kernel.audit(ctx.audit_actor(), _audit_read(ctx, summary), session)
+    return summary
+
+
 @post("/billing/charges/{charge_id:int}/cancel", opt=CHARGE, status_code=200, summary="Cancel a charge")
 async def api_cancel_charge(
     request: Request[Any, Any, Any], charge_id: FromPath[int], data: JSONBody[CancelIn]
@@ -299,6 +315,7 @@ def billing_api_router() -> Router:
             api_update_payer,
             api_close_account,
             api_post_charge,
+            api_sync_visit,
             api_cancel_charge,
             api_collect,
             api_account_receipts,
@@ -363,6 +380,7 @@ async def cashier_page(
         money=money,
         local=_local,
         methods=METHOD_LABELS,
+        can_charge=ctx.actor is not None and ctx.actor.can("billing.charge"),
         can_collect=ctx.actor is not None and ctx.actor.can("billing.collect"),
         can_cancel=ctx.actor is not None and ctx.actor.can("billing.cancel"),
     )
@@ -375,6 +393,25 @@ def _back(q: str, **extra: str) -> Redirect:
 def _error_text(request: Request[Any, Any, Any], error: DomainError) -> str:
     ctx = context_of(request)
     return _kernel(request).translator.gettext(ctx.locale, error.message, error.params or None)[:300]
+
+
+@post("/billing/scan", opt=CHARGE, include_in_schema=False)
+async def scan_submit(request: Request[Any, Any, Any], data: URLEncodedBody[FormData]) -> Response[Any]:
+    """A scanned or typed visit code builds the visit's account first; anything else is a plain search."""
+    kernel = _kernel(request)
+    term = _one(data, "q").strip()[:40]
+    if not term:
+        return Redirect("/billing", status_code=303)
+    try:
+        async with kernel.db.transaction() as session:
+            try:
+                visit = await reception.get_visit_by_code(session, code=term)
+            except NotFound:
+                return _back(term)
+            await api.sync_visit(session, kernel=kernel, actor=context_of(request).audit_actor(), visit_code=visit.code)
+    except DomainError as error:
+        return _back(term, error=_error_text(request, error))
+    return _back(visit.code)
 
 
 @post("/billing/accounts/{ref:str}/collect", opt=COLLECT, include_in_schema=False)
@@ -481,4 +518,4 @@ async def policy_page(
 
 
 def billing_page_handlers() -> list[Any]:
-    return [cashier_page, collect_submit, cancel_submit, shift_page, policy_page]
+    return [cashier_page, scan_submit, collect_submit, cancel_submit, shift_page, policy_page]

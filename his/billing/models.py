@@ -73,6 +73,8 @@ class Charge(Base):
     """One service, drug, supply or bed-day posted to an account. Never deleted: cancelled with a reason."""
 
     __tablename__ = "billing_charge"
+    # What the charge was posted for (the visit's exam, a dispensing line): posting it again finds it.
+    __table_args__ = (UniqueConstraint("account_id", "source_ref"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("billing_account.id"), index=True)
@@ -90,6 +92,7 @@ class Charge(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancelled_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     cancel_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    source_ref: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
 class ReceiptBook(Base):

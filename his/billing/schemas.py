@@ -50,6 +50,9 @@ class ChargeIn(msgspec.Struct, frozen=True, kw_only=True):
     service_date: date
     unit_price_bhyt: Vnd | None = None
     high_tech: bool = False
+    # What the charge is for ("exam:DV01001", "dispensing:12:0"): an account holds one charge per reference, so
+    # posting from the care modules again finds what is already there.
+    source_ref: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] | None = None
 
 
 class ChargeOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,6 +71,7 @@ class ChargeOut(msgspec.Struct, frozen=True, kw_only=True):
     posted_by: str
     cancelled_at: datetime | None
     cancel_reason: str | None
+    source_ref: str | None = None
 
 
 class DecisionOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -99,6 +103,7 @@ class LineOut(msgspec.Struct, frozen=True, kw_only=True):
     patient_other: int  # outside the BHYT list, or the hospital price above the BHYT price
     patient_pays: int
     receipt_id: int | None  # the live receipt that collected it
+    source_ref: str | None = None  # see ChargeIn
 
 
 class TotalsOut(msgspec.Struct, frozen=True, kw_only=True):

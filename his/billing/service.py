@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
@@ -251,6 +252,8 @@ async def post_charge(
     account = await get_account(session, encounter_ref)
     if account.closed_at is not None:
         raise Conflict(_("The billing account of encounter {ref} is closed"), ref=encounter_ref)
+    if data.source_ref is not None and await charge_by_source(session, account, data.source_ref) is not None:
+        raise Conflict(_("The account already holds the charge for {source}"), source=data.source_ref)
     try:
         quantity = rules.parse_quantity(str(data.quantity))
     except ValueError:
@@ -268,6 +271,7 @@ async def post_charge(
         service_date=data.service_date,
         posted_at=kernel.clock.now(),
         posted_by=actor.username or "system",
+        source_ref=data.source_ref,
     )
     session.add(charge)
     await session.flush()
@@ -320,6 +324,38 @@ async def cancel_charge(
             object_id=str(charge_id),
             patient_id=str(account.patient_id),
             detail=charge.cancel_reason,
+        ),
+        session,
+    )
+    return charge
+
+
+async def charge_by_source(session: AsyncSession, account: Account, source_ref: str) -> Charge | None:
+    """The charge posted for `source_ref` on the account, cancelled or not."""
+    query = select(Charge).where(Charge.account_id == account.id, Charge.source_ref == source_ref)
+    return await session.scalar(query)
+
+
+async def change_quantity(
+    kernel: Kernel, session: AsyncSession, actor: AuditActor, *, charge: Charge, quantity: Decimal, reason: str
+) -> Charge:
+    """A charge whose source changed (drugs returned to the pharmacy) before the patient paid for it."""
+    if charge.cancelled_at is not None:
+        raise Conflict(_("The charge is already cancelled"))
+    if await _live_receipt_of_charges(session, [charge.id]):
+        raise Conflict(_("The charge is on a receipt: cancel the receipt first"))
+    account = await session.get(Account, charge.account_id)
+    assert account is not None
+    before = charge.quantity
+    charge.quantity = quantity
+    await kernel.audit(
+        actor,
+        AuditEntry(
+            action="billing.charge.quantity",
+            object_type="billing_charge",
+            object_id=str(charge.id),
+            patient_id=str(account.patient_id),
+            detail=f"{before} -> {quantity}: {_reason(reason)}",
         ),
         session,
     )

@@ -1,4 +1,4 @@
-"""The claims module."""
+"""The claims module (criterion 36): finished visits mapped to BHYT claims (his.bhyt) and exported, signed."""
 
 from __future__ import annotations
 
@@ -12,5 +12,17 @@ def _routes() -> Sequence[Any]:
     return []
 
 
+def _cli_commands() -> Sequence[Any]:
+    from his.claims.cli import claims
+
+    return [claims]
+
+
 def plugin() -> ModulePlugin:
-    return ModulePlugin(name="claims", package="his.claims", route_handlers=_routes, translations=False)
+    return ModulePlugin(
+        name="claims",
+        package="his.claims",
+        route_handlers=_routes,
+        translations=True,
+        cli_commands=_cli_commands,
+    )

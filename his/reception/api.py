@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from his.catalogs import api as catalogs
 from his.kernel.audit.service import AuditActor
 from his.kernel.clock import Clock
+from his.kernel.errors import NotFound
 from his.patients import api as patients
 from his.reception import service
 from his.reception.models import Visit
@@ -42,6 +44,24 @@ async def visit_out(session: AsyncSession, visit: Visit) -> VisitOut:
 
 async def get_visit(session: AsyncSession, *, visit_id: int) -> VisitOut:
     return await visit_out(session, await service.get_visit_row(session, visit_id))
+
+
+async def get_visit_by_code(session: AsyncSession, *, code: str) -> VisitOut:
+    """The visit by its claim code (MA_LK), as printed and scanned; NotFound if there is none."""
+    visit = await session.scalar(select(Visit).where(Visit.code == code.strip()))
+    if visit is None:
+        raise NotFound("No visit {id}", id=code.strip()[:40])
+    return await visit_out(session, visit)
+
+
+async def finished_visits(session: AsyncSession, *, date_from: date, date_to: date) -> list[VisitOut]:
+    """Visits finished at the desk whose ticket day is in [date_from, date_to] (both included), oldest first."""
+    rows = await session.scalars(
+        select(Visit)
+        .where(Visit.status == "finished", Visit.ticket_day >= date_from, Visit.ticket_day <= date_to)
+        .order_by(Visit.ticket_day, Visit.id)
+    )
+    return [await visit_out(session, visit) for visit in rows.all()]
 
 
 async def room_queue(session: AsyncSession, *, room_code: str, day: date) -> list[VisitOut]:
