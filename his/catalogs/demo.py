@@ -26,20 +26,23 @@ _ACTOR = AuditActor(user_id=None, username="demo-seed", role="system", client_ip
 
 # ---------------------------------------------------------------- departments and rooms
 
-DEPARTMENTS: tuple[tuple[str, str], ...] = (
-    ("KKB", "Khoa Khám bệnh"),
-    ("KCC", "Khoa Cấp cứu"),
-    ("KHSTC", "Khoa Hồi sức tích cực - Chống độc"),
-    ("KNOI", "Khoa Nội tổng hợp"),
-    ("KTIM", "Khoa Nội tim mạch"),
-    ("KNHI", "Khoa Nhi"),
-    ("KSAN", "Khoa Phụ sản"),
-    ("KNGOAI", "Khoa Ngoại tổng hợp"),
-    ("KCTCH", "Khoa Chấn thương chỉnh hình"),
-    ("KLCK", "Khoa Liên chuyên khoa Tai Mũi Họng - Răng Hàm Mặt - Mắt"),
-    ("KXN", "Khoa Xét nghiệm"),
-    ("KCDHA", "Khoa Chẩn đoán hình ảnh"),
-    ("KDUOC", "Khoa Dược"),
+# (code, name, BHYT department code MA_KHOA). The BHYT codes follow the numbering of the Ministry's
+# department list (K01 examination, K02 emergency and intensive care, K03 internal medicine …) as far as we
+# know it; the list itself is not in the shared standards yet, so check these before a real submission.
+DEPARTMENTS: tuple[tuple[str, str, str], ...] = (
+    ("KKB", "Khoa Khám bệnh", "K01"),
+    ("KCC", "Khoa Cấp cứu", "K02"),
+    ("KHSTC", "Khoa Hồi sức tích cực - Chống độc", "K02"),
+    ("KNOI", "Khoa Nội tổng hợp", "K03"),
+    ("KTIM", "Khoa Nội tim mạch", "K04"),
+    ("KNHI", "Khoa Nhi", "K18"),
+    ("KSAN", "Khoa Phụ sản", "K26"),
+    ("KNGOAI", "Khoa Ngoại tổng hợp", "K19"),
+    ("KCTCH", "Khoa Chấn thương chỉnh hình", "K24"),
+    ("KLCK", "Khoa Liên chuyên khoa Tai Mũi Họng - Răng Hàm Mặt - Mắt", "K27"),
+    ("KXN", "Khoa Xét nghiệm", "K39"),
+    ("KCDHA", "Khoa Chẩn đoán hình ảnh", "K41"),
+    ("KDUOC", "Khoa Dược", "K45"),
 )
 
 # (code, name, department code)
@@ -788,7 +791,7 @@ def _price(rng: random.Random, low: int, high: int, step: int = 100) -> int:
 
 
 def demo_departments() -> list[tuple[str, dict[str, Any]]]:
-    return [(code, {"name": name, "bhyt_code": None}) for code, name in DEPARTMENTS]
+    return [(code, {"name": name, "bhyt_code": bhyt_code}) for code, name, bhyt_code in DEPARTMENTS]
 
 
 def demo_clinic_rooms() -> list[tuple[str, dict[str, Any]]]:
