@@ -36,6 +36,12 @@ def _routes() -> Sequence[Any]:
     return [api_router(), *PAGE_HANDLERS]
 
 
+async def _demo_seed(kernel: Any, rng: Any) -> None:
+    from his.outpatient.demo import seed_outpatient
+
+    await seed_outpatient(kernel, rng)
+
+
 def plugin(*, prescription_checks: Iterable[tuple[str, PrescriptionCheck]] = ()) -> OutpatientPlugin:
     """`prescription_checks`: (name, check) pairs a decision-support module offers (wired in his/app.py)."""
     checks = PrescriptionChecks()
@@ -49,6 +55,7 @@ def plugin(*, prescription_checks: Iterable[tuple[str, PrescriptionCheck]] = ())
         nav=(NavItem("Examination", "/outpatient", "outpatient.exam"),),
         templates=True,
         translations=True,
+        demo_seed=_demo_seed,
         prescription_checks=checks,
     )
 

@@ -24,6 +24,7 @@ from his.pharmacy.schemas import (
     DispensingOut,
     DrugTotalOut,
     LotOut,
+    PrescriptionToDispenseOut,
     ReturnIn,
     ReturnLineIn,
     StockOut,
@@ -33,13 +34,16 @@ from his.pharmacy.schemas import (
 __all__ = [
     "DispenseLineIn",
     "DispensingOut",
+    "PrescriptionToDispenseOut",
     "ReturnLineIn",
     "StockOut",
     "available_quantity",
     "dispense",
+    "dispense_prescription",
     "expiring",
     "find_dispensing",
     "get_dispensing",
+    "prescription_to_dispense",
     "return_dispensed",
     "stock_of",
     "totals",
@@ -69,6 +73,35 @@ async def dispense(
     """
     data = DispenseIn(warehouse_code=warehouse_code, reference=reference, lines=list(lines), patient_id=patient_id)
     return await service.dispense(session, clock, actor, data)
+
+
+async def dispense_prescription(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    code: str,
+    actor: AuditActor,
+    warehouse_code: str | None = None,
+) -> DispensingOut:
+    """Dispenses an outpatient e-prescription by its 14-character national code: every line, FEFO, all or none,
+    with the code as the reference and the prescription's patient (audited with the patient id).
+
+    `warehouse_code` None: the only outpatient warehouse. Raises NotFound for an unknown code, Conflict (409) for a
+    cancelled prescription, one past its collection period (`rules.collect_until`), one dispensed already from
+    any warehouse, or too little usable stock (nothing is taken).
+    """
+    return await service.dispense_prescription(session, clock, actor, code=code, warehouse_code=warehouse_code)
+
+
+async def prescription_to_dispense(
+    session: AsyncSession, *, code: str, warehouse_code: str | None = None, as_of: date | None = None
+) -> PrescriptionToDispenseOut:
+    """The prescription with, per line, the usable stock and the lots FEFO would use on `as_of` (default: today
+    in Viet Nam), and why it cannot be dispensed (`blocked`), if so. A snapshot: dispensing re-checks under lock.
+    Not audited: the caller audits the read of the patient data it shows."""
+    return await service.prescription_to_dispense(
+        session, code=code, warehouse_code=warehouse_code, as_of=_as_of(as_of)
+    )
 
 
 async def return_dispensed(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -19,6 +20,7 @@ from his.kernel.runtime import Kernel
 from his.kernel.web.context import context_of
 from his.kernel.web.guard import requires
 from his.kernel.web.render import render_page
+from his.outpatient import api as outpatient
 from his.pharmacy import service
 from his.pharmacy.rules import VIETNAM
 from his.pharmacy.schemas import (
@@ -28,6 +30,8 @@ from his.pharmacy.schemas import (
     DispensingOut,
     DrugTotalOut,
     LotOut,
+    PrescriptionDispenseIn,
+    PrescriptionToDispenseOut,
     ReceiptIn,
     ReceiptLineIn,
     ReceiptOut,
@@ -50,13 +54,20 @@ def _kernel(request: Request[Any, Any, Any]) -> Kernel:
     return kernel
 
 
-async def _audit_refusal(request: Request[Any, Any, Any], action: str, err: DomainError, object_id: str) -> None:
+async def _audit_refusal(
+    request: Request[Any, Any, Any], action: str, err: DomainError, object_id: str, patient_id: int | None = None
+) -> None:
     """A refused write rolled back; the attempt is still on record, in a transaction of its own."""
     kernel = _kernel(request)
     await kernel.audit(
         context_of(request).audit_actor(),
         AuditEntry(
-            action=action, outcome="rejected", object_type="dispensing", object_id=object_id[:64], detail=str(err)[:500]
+            action=action,
+            outcome="rejected",
+            object_type="dispensing",
+            object_id=object_id[:64],
+            patient_id=str(patient_id) if patient_id is not None else None,
+            detail=str(err)[:500],
         ),
     )
 
@@ -68,6 +79,53 @@ async def _dispense(request: Request[Any, Any, Any], data: DispenseIn) -> Dispen
             return await service.dispense(session, kernel.clock, context_of(request).audit_actor(), data)
     except Conflict as refused:
         await _audit_refusal(request, "pharmacy.dispense", refused, data.reference)
+        raise
+
+
+async def _audit_patient_read(
+    request: Request[Any, Any, Any], session: Any, object_type: str, object_id: str, patient_id: int
+) -> None:
+    """What a patient was prescribed or given is patient data: its reading is audited (criterion 116)."""
+    await _kernel(request).audit(
+        context_of(request).audit_actor(),
+        AuditEntry(
+            action="patient.read",
+            outcome="allowed",
+            object_type=object_type,
+            object_id=object_id[:64],
+            patient_id=str(patient_id),
+            detail=request.url.path[:200],
+        ),
+        session,
+    )
+
+
+async def _prescription_preview(
+    request: Request[Any, Any, Any], code: str, warehouse_code: str | None
+) -> PrescriptionToDispenseOut:
+    kernel = _kernel(request)
+    async with kernel.db.transaction() as session:
+        preview = await service.prescription_to_dispense(
+            session, code=code, warehouse_code=warehouse_code, as_of=service.today(kernel.clock)
+        )
+        await _audit_patient_read(request, session, "prescription", preview.code, preview.patient_id)
+        return preview
+
+
+async def _dispense_prescription(
+    request: Request[Any, Any, Any], code: str, warehouse_code: str | None
+) -> DispensingOut:
+    kernel = _kernel(request)
+    try:
+        async with kernel.db.transaction() as session:
+            return await service.dispense_prescription(
+                session, kernel.clock, context_of(request).audit_actor(), code=code, warehouse_code=warehouse_code
+            )
+    except Conflict as refused:
+        # Every refusal of a prescription comes after it was read: name its patient on the record.
+        async with kernel.db.transaction() as session:
+            patient_id = (await outpatient.get_prescription(session, code=code)).patient_id
+        await _audit_refusal(request, "pharmacy.dispense", refused, code, patient_id)
         raise
 
 
@@ -138,25 +196,37 @@ async def api_dispense(request: Request[Any, Any, Any], data: JSONBody[DispenseI
     return await _dispense(request, data)
 
 
+@get(
+    "/prescriptions/{code:str}",
+    opt=DISPENSE,
+    summary="An outpatient prescription by its national code, with the usable stock and the FEFO lots per line",
+)
+async def api_prescription(
+    request: Request[Any, Any, Any], code: FromPath[str], warehouse: FromQuery[str | None] = None
+) -> PrescriptionToDispenseOut:
+    return await _prescription_preview(request, code, warehouse)
+
+
+@post(
+    "/prescriptions/{code:str}/dispense",
+    opt=DISPENSE,
+    status_code=201,
+    summary="Dispense every line of an outpatient prescription by its code; 409 when cancelled, past its "
+    "collection period, dispensed already or short of stock",
+)
+async def api_dispense_prescription(
+    request: Request[Any, Any, Any], code: FromPath[str], data: JSONBody[PrescriptionDispenseIn | None] = None
+) -> DispensingOut:
+    return await _dispense_prescription(request, code, data.warehouse_code if data is not None else None)
+
+
 @get("/dispensings/{dispensing_id:int}", opt=READ, summary="One dispensing with the lot of every quantity")
 async def api_dispensing(request: Request[Any, Any, Any], dispensing_id: FromPath[int]) -> DispensingOut:
     kernel = _kernel(request)
     async with kernel.db.transaction() as session:
         found = await service.get_dispensing(session, dispensing_id=dispensing_id)
         if found.patient_id is not None:
-            # What a patient was given is patient data: its reading is audited like any other (criterion 116).
-            await kernel.audit(
-                context_of(request).audit_actor(),
-                AuditEntry(
-                    action="patient.read",
-                    outcome="allowed",
-                    object_type="dispensing",
-                    object_id=str(found.id),
-                    patient_id=str(found.patient_id),
-                    detail=request.url.path[:200],
-                ),
-                session,
-            )
+            await _audit_patient_read(request, session, "dispensing", str(found.id), found.patient_id)
         return found
 
 
@@ -193,6 +263,8 @@ def pharmacy_api_router() -> Router:
             api_expiring,
             api_receive,
             api_dispense,
+            api_prescription,
+            api_dispense_prescription,
             api_dispensing,
             api_return,
             api_adjust,
@@ -423,39 +495,124 @@ def _dispense_in(data: FormData, rows: list[dict[str, str]]) -> DispenseIn:
     )
 
 
-@get("/pharmacy/dispense", opt=DISPENSE, include_in_schema=False)
-async def dispense_form(request: Request[Any, Any, Any]) -> Response[str]:
-    return await _form_page(
-        request, "pharmacy/dispense.html", form={}, rows=_blank_rows([], DISPENSE_FIELDS), error=None, field=None
+async def _dispense_page(
+    request: Request[Any, Any, Any],
+    *,
+    status_code: int = 200,
+    code: str = "",
+    warehouse_code: str | None = None,
+    preview: PrescriptionToDispenseOut | None = None,
+    dispensing: DispensingOut | None = None,
+    error: str | None = None,
+    field: str | None = None,
+    form: dict[str, str] | None = None,
+    rows: list[dict[str, str]] | None = None,
+    manual_open: bool = False,
+) -> Response[str]:
+    """The dispensing page: the prescription code to scan first, then what it holds, then free lines (folded)."""
+    kernel = _kernel(request)
+    async with kernel.db.transaction() as session:
+        warehouses = await service.list_warehouses(session)
+    outpatient = [w.code for w in warehouses if w.kind == "outpatient"]
+    chosen = warehouse_code or (preview.warehouse_code if preview else None) or (outpatient[0] if outpatient else "")
+    return await render_page(
+        request,
+        "pharmacy/dispense.html",
+        status_code=status_code,
+        warehouses=warehouses,
+        day=service.today(kernel.clock),
+        money=_money,
+        local=_local,
+        code=code,
+        chosen_warehouse=chosen,
+        preview=preview,
+        dispensing=dispensing,
+        error=error,
+        field=field,
+        form=form if form is not None else {"warehouse_code": chosen},
+        rows=rows if rows is not None else _blank_rows([], DISPENSE_FIELDS),
+        manual_open=manual_open,
     )
+
+
+@get("/pharmacy/dispense", opt=DISPENSE, include_in_schema=False)
+async def dispense_form(
+    request: Request[Any, Any, Any],
+    code: Annotated[str | None, QueryParameter(max_length=40)] = None,
+    warehouse_code: Annotated[str | None, QueryParameter(max_length=20)] = None,
+) -> Response[str]:
+    code = (code or "").strip()
+    if not code:
+        return await _dispense_page(request, warehouse_code=warehouse_code)
+    try:
+        preview = await _prescription_preview(request, code, warehouse_code)
+    except (InvalidInput, NotFound) as err:
+        return await _dispense_page(
+            request,
+            status_code=err.status_code,
+            code=code,
+            warehouse_code=warehouse_code,
+            error=_error_text(request, err),
+            field=getattr(err, "field", None) or "code",
+        )
+    return await _dispense_page(request, code=preview.code, preview=preview)
+
+
+@post("/pharmacy/prescriptions/{code:str}/dispense", opt=DISPENSE, include_in_schema=False, status_code=200)
+async def prescription_dispense_submit(
+    request: Request[Any, Any, Any], code: FromPath[str], data: URLEncodedBody[FormData]
+) -> Response[str]:
+    warehouse_code = _one(data, "warehouse_code") or None
+    try:
+        dispensing = await _dispense_prescription(request, code, warehouse_code)
+    except (InvalidInput, Conflict, NotFound) as err:
+        preview = None
+        if not isinstance(err, NotFound):
+            with suppress(DomainError):  # the refusal is what the pharmacist needs to see, preview or not
+                preview = await _prescription_preview(request, code, warehouse_code)
+        return await _dispense_page(
+            request,
+            status_code=err.status_code,
+            code=code,
+            warehouse_code=warehouse_code,
+            preview=preview,
+            error=_error_text(request, err),
+            field=getattr(err, "field", None),
+        )
+    # The next prescription is scanned into an empty field; what was just given out stays on screen.
+    return await _dispense_page(request, warehouse_code=dispensing.warehouse_code, dispensing=dispensing)
 
 
 @post("/pharmacy/dispense", opt=DISPENSE, include_in_schema=False, status_code=200)
 async def dispense_submit(request: Request[Any, Any, Any], data: URLEncodedBody[FormData]) -> Response[str]:
+    """Free lines under a reference of the pharmacist's choosing (no outpatient prescription behind them)."""
     rows = _rows(data, DISPENSE_FIELDS)
     form = {name: _one(data, name) for name in ("warehouse_code", "reference", "patient_id")}
     try:
         dispensing = await _dispense(request, _dispense_in(data, rows))
     except (InvalidInput, Conflict, NotFound) as err:
-        return await _form_page(
+        return await _dispense_page(
             request,
-            "pharmacy/dispense.html",
             status_code=err.status_code,
+            warehouse_code=form["warehouse_code"] or None,
             form=form,
             rows=_blank_rows(rows, DISPENSE_FIELDS),
             error=_error_text(request, err),
             field=getattr(err, "field", None),
+            manual_open=True,
         )
-    return await _form_page(
-        request,
-        "pharmacy/dispense.html",
-        form={"warehouse_code": form["warehouse_code"]},
-        rows=_blank_rows([], DISPENSE_FIELDS),
-        error=None,
-        field=None,
-        dispensing=dispensing,
+    return await _dispense_page(
+        request, warehouse_code=form["warehouse_code"] or None, dispensing=dispensing, manual_open=True
     )
 
 
 def pharmacy_page_handlers() -> list[Any]:
-    return [overview_page, drug_page, receipt_form, receipt_submit, dispense_form, dispense_submit]
+    return [
+        overview_page,
+        drug_page,
+        receipt_form,
+        receipt_submit,
+        dispense_form,
+        prescription_dispense_submit,
+        dispense_submit,
+    ]

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
 __all__ = [
+    "COLLECTION_DAYS",
     "VIETNAM",
     "Allocation",
     "Insufficient",
     "LotStock",
     "allocate_fefo",
+    "collect_until",
     "expiring_within",
     "is_expired",
     "usable_quantity",
@@ -25,6 +27,10 @@ __all__ = [
 ]
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")  # no daylight saving time in Viet Nam
+# An outpatient prescription can be collected for at most 5 days from the day it was written (the prescribing
+# circulars: Circular 52/2017/TT-BYT, kept by Circular 26/2025/TT-BYT). As the Civil Code counts a period of
+# days (art. 147), the day of writing is not counted: written on 1 March, it can be collected until 6 March.
+COLLECTION_DAYS = 5
 
 
 def vietnam_day(instant: datetime) -> date:
@@ -96,3 +102,8 @@ def expiring_within(lots: Iterable[LotStock], on: date, days: int) -> list[LotSt
         raise ValueError("days must not be negative")
     horizon = on + timedelta(days=days)
     return [lot for lot in _fefo_order(lots) if lot.available > 0 and lot.expiry_date <= horizon]
+
+
+def collect_until(issued_on: date) -> date:
+    """The last day a prescription written on `issued_on` (a Viet Nam calendar day) can be dispensed."""
+    return issued_on + timedelta(days=COLLECTION_DAYS)

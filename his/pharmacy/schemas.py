@@ -122,6 +122,60 @@ class DispensingOut(msgspec.Struct, frozen=True):
     lines: list[DispensingLineOut]
 
 
+# ---------------------------------------------------------------- dispensing an outpatient prescription by its code
+
+
+class PrescriptionDispenseIn(msgspec.Struct, frozen=True):
+    # None: the pharmacy's only outpatient warehouse (an outpatient prescription is collected there).
+    warehouse_code: str | None = None
+
+
+class PlannedLotOut(msgspec.Struct, frozen=True):
+    lot_id: int
+    lot_number: str
+    expiry_date: date
+    quantity: int  # what FEFO would take from this lot
+
+
+class PrescriptionLineStockOut(msgspec.Struct, frozen=True):
+    position: int
+    drug_code: str
+    drug_name: str
+    unit: str
+    usage: str  # as printed on the prescription: "Ngày uống 2 lần, mỗi lần 1 viên, sau ăn"
+    days: int
+    quantity: int  # to give out, in the drug's dispensing unit
+    usable: int  # in the warehouse today, expired lots left out
+    shortfall: int  # 0 when there is enough
+    lots: list[PlannedLotOut]  # the lots FEFO would use (empty when short)
+
+
+# Why a prescription cannot be dispensed now (None: it can).
+PRESCRIPTION_BLOCKS = ("cancelled", "dispensed", "collection_over", "insufficient_stock")
+
+
+class PrescriptionToDispenseOut(msgspec.Struct, frozen=True):
+    """An outpatient prescription as the pharmacy sees it before dispensing, with today's stock per line."""
+
+    code: str
+    status: str  # the prescription's: issued | cancelled
+    issued_at: datetime
+    collect_until: date  # the last day it can be dispensed
+    patient_id: int
+    patient_code: str
+    patient_name: str
+    patient_sex: str
+    birth_year: int
+    doctor_name: str
+    diagnosis_text: str
+    cancelled_reason: str | None
+    warehouse_code: str
+    as_of: date
+    lines: list[PrescriptionLineStockOut]
+    dispensing: DispensingOut | None  # when it was dispensed already (from any warehouse)
+    blocked: str | None  # one of PRESCRIPTION_BLOCKS, or None when "Dispense" would succeed now
+
+
 class ReturnLineIn(msgspec.Struct, frozen=True):
     line_id: int  # a DispensingLineOut.id
     quantity: int

@@ -30,6 +30,8 @@ from his.kernel.audit.service import AuditActor, AuditEntry, append_audit
 from his.kernel.clock import Clock
 from his.kernel.errors import Conflict, InvalidInput, NotFound
 from his.kernel.i18n import lazy as _
+from his.outpatient import api as outpatient
+from his.outpatient.schemas import PrescriptionOut
 from his.pharmacy.models import (
     WAREHOUSE_KINDS,
     Dispensing,
@@ -40,14 +42,18 @@ from his.pharmacy.models import (
     ReceiptLine,
     Warehouse,
 )
-from his.pharmacy.rules import Insufficient, LotStock, allocate_fefo, is_expired, vietnam_day
+from his.pharmacy.rules import Insufficient, LotStock, allocate_fefo, collect_until, is_expired, vietnam_day
 from his.pharmacy.schemas import (
     AdjustmentIn,
     DispenseIn,
+    DispenseLineIn,
     DispensingLineOut,
     DispensingOut,
     DrugTotalOut,
     LotOut,
+    PlannedLotOut,
+    PrescriptionLineStockOut,
+    PrescriptionToDispenseOut,
     ReceiptIn,
     ReceiptLineIn,
     ReceiptLineOut,
@@ -63,6 +69,11 @@ MAX_UNIT_COST = 1_000_000_000  # VND
 MAX_EXPIRING_DAYS = 3650
 MSG_INSUFFICIENT = _(
     "Insufficient stock of {drug}: {requested} requested, {usable} can be dispensed, {shortfall} short"
+)
+MSG_DISPENSED = _("{reference} has already been dispensed from {warehouse}")
+MSG_CANCELLED = _("Prescription {code} was cancelled by the doctor ({reason}): it must not be dispensed")
+MSG_COLLECTION_OVER = _(
+    "Prescription {code} could be collected until {date}: the patient needs a new prescription from the doctor"
 )
 
 
@@ -360,7 +371,7 @@ async def dispense(session: AsyncSession, clock: Clock, actor: AuditActor, data:
     for index, code in enumerate(codes):
         await _drug_in_force(session, code, day, f"lines[{index}].drug_code")
     warehouse = await _warehouse(session, data.warehouse_code, field="warehouse_code")
-    duplicate = _("{reference} has already been dispensed from {warehouse}")
+    duplicate = MSG_DISPENSED
     existing = select(Dispensing.id).where(Dispensing.warehouse_id == warehouse.id, Dispensing.reference == reference)
     if await session.scalar(existing) is not None:
         raise Conflict(duplicate, reference=reference, warehouse=warehouse.code)
@@ -428,6 +439,137 @@ async def dispense(session: AsyncSession, clock: Clock, actor: AuditActor, data:
         ),
     )
     return out
+
+
+# ---------------------------------------------------------------- dispensing an outpatient prescription by its code
+
+
+async def _prescription(session: AsyncSession, code: str) -> PrescriptionOut:
+    """The prescription with this national code; NotFound (the outpatient module's message) when there is none."""
+    return await outpatient.get_prescription(session, code=_text(code, "code", 40))
+
+
+async def _prescription_warehouse(session: AsyncSession, code: str | None) -> Warehouse:
+    """The warehouse asked for, else the only outpatient warehouse (where outpatient prescriptions are collected)."""
+    if code is not None and code.strip():
+        return await _warehouse(session, code, field="warehouse_code")
+    rows = (await session.scalars(select(Warehouse).where(Warehouse.kind == "outpatient").order_by(Warehouse.id))).all()
+    if len(rows) != 1:
+        raise InvalidInput(_("Choose the warehouse to dispense from"), field="warehouse_code")
+    return rows[0]
+
+
+async def _dispensing_of(session: AsyncSession, reference: str) -> Dispensing | None:
+    """The dispensing of a reference from any warehouse: a prescription is given out once, wherever."""
+    row: Dispensing | None = await session.scalar(
+        select(Dispensing).where(Dispensing.reference == reference).order_by(Dispensing.id).limit(1)
+    )
+    return row
+
+
+def _plan_preview(prescription: PrescriptionOut, lots: Sequence[Lot], day: date) -> list[PrescriptionLineStockOut]:
+    """What FEFO would take for every line now, from an unlocked read: a preview that `dispense` re-checks."""
+    available = {lot.id: lot.quantity_on_hand for lot in lots}
+    by_id = {lot.id: lot for lot in lots}
+    out: list[PrescriptionLineStockOut] = []
+    for line in prescription.lines:
+        stock = [
+            LotStock(lot.id, lot.expiry_date, available[lot.id]) for lot in lots if lot.drug_code == line.drug_code
+        ]
+        result = allocate_fefo(stock, line.quantity, day)
+        planned: list[PlannedLotOut] = []
+        if isinstance(result, Insufficient):
+            usable, shortfall = result.usable, result.shortfall
+        else:
+            usable, shortfall = sum(item.available for item in stock if not is_expired(item.expiry_date, day)), 0
+            for allocation in result:
+                available[allocation.lot_id] -= allocation.quantity
+                lot = by_id[allocation.lot_id]
+                planned.append(PlannedLotOut(lot.id, lot.lot_number, lot.expiry_date, allocation.quantity))
+        out.append(
+            PrescriptionLineStockOut(
+                line.position,
+                line.drug_code,
+                line.drug_name,
+                line.unit,
+                line.usage,
+                line.days,
+                line.quantity,
+                usable,
+                shortfall,
+                planned,
+            )
+        )
+    return out
+
+
+async def prescription_to_dispense(
+    session: AsyncSession, *, code: str, warehouse_code: str | None, as_of: date
+) -> PrescriptionToDispenseOut:
+    """The prescription with the stock of the warehouse per line and the lots FEFO would use on `as_of`,
+    and why it cannot be dispensed, if it cannot."""
+    prescription = await _prescription(session, code)
+    warehouse = await _prescription_warehouse(session, warehouse_code)
+    dispensed = await _dispensing_of(session, prescription.code)
+    codes = {line.drug_code for line in prescription.lines}
+    lots = (
+        await session.scalars(
+            select(Lot).where(Lot.warehouse_id == warehouse.id, Lot.drug_code.in_(codes)).order_by(Lot.id)
+        )
+    ).all()
+    lines = _plan_preview(prescription, lots, as_of)
+    until = collect_until(vietnam_day(prescription.issued_at))
+    blocked: str | None = None
+    if prescription.status != "issued":
+        blocked = "cancelled"
+    elif dispensed is not None:
+        blocked = "dispensed"
+    elif as_of > until:
+        blocked = "collection_over"
+    elif any(line.shortfall for line in lines):
+        blocked = "insufficient_stock"
+    return PrescriptionToDispenseOut(
+        code=prescription.code,
+        status=prescription.status,
+        issued_at=prescription.issued_at,
+        collect_until=until,
+        patient_id=prescription.patient_id,
+        patient_code=prescription.patient_code,
+        patient_name=prescription.patient_name,
+        patient_sex=prescription.patient_sex,
+        birth_year=prescription.birth_year,
+        doctor_name=prescription.doctor_name,
+        diagnosis_text=prescription.diagnosis_text,
+        cancelled_reason=prescription.cancelled_reason,
+        warehouse_code=warehouse.code,
+        as_of=as_of,
+        lines=lines,
+        dispensing=None if dispensed is None else await _load_dispensing(session, dispensed),
+        blocked=blocked,
+    )
+
+
+async def dispense_prescription(
+    session: AsyncSession, clock: Clock, actor: AuditActor, *, code: str, warehouse_code: str | None
+) -> DispensingOut:
+    """Dispenses every line of an issued outpatient prescription, FEFO, with its code as the reference and its
+    patient on the record and in the audit trail. Conflict (409) when it was cancelled, is past its collection
+    period, was dispensed already (from any warehouse) or a line lacks stock; nothing is taken then."""
+    day = today(clock)
+    prescription = await _prescription(session, code)
+    warehouse = await _prescription_warehouse(session, warehouse_code)
+    if prescription.status != "issued":
+        raise Conflict(MSG_CANCELLED, code=prescription.code, reason=prescription.cancelled_reason or "–")
+    until = collect_until(vietnam_day(prescription.issued_at))
+    if day > until:
+        raise Conflict(MSG_COLLECTION_OVER, code=prescription.code, date=until.isoformat())
+    dispensed = await _dispensing_of(session, prescription.code)
+    if dispensed is not None:
+        other = await session.get_one(Warehouse, dispensed.warehouse_id)
+        raise Conflict(MSG_DISPENSED, reference=prescription.code, warehouse=other.code)
+    lines = [DispenseLineIn(line.drug_code, line.quantity) for line in prescription.lines]
+    data = DispenseIn(warehouse.code, prescription.code, lines, patient_id=prescription.patient_id)
+    return await dispense(session, clock, actor, data)
 
 
 def _dispensing_out(

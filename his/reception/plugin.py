@@ -23,6 +23,12 @@ def _routes() -> Sequence[Any]:
     return [api_router(), *PAGE_HANDLERS]
 
 
+async def _demo_seed(kernel: Any, rng: Any) -> None:
+    from his.reception.demo import seed_reception
+
+    await seed_reception(kernel, rng)
+
+
 def plugin() -> ModulePlugin:
     return ModulePlugin(
         name="reception",
@@ -31,4 +37,5 @@ def plugin() -> ModulePlugin:
         permissions=PERMISSIONS,
         nav=(NavItem("Reception", "/reception", "reception.register"),),
         templates=True,
+        demo_seed=_demo_seed,
     )

@@ -18,9 +18,7 @@ async def test_concurrent_call_next_never_gives_one_patient_to_two_doctors(kerne
     async def call() -> int | None:
         try:
             async with kernel.db.transaction() as session:
-                encounter = await service.call_next(
-                    session, kernel.clock, DOCTOR_ACTOR, DOCTOR, room_code=ROOM
-                )
+                encounter = await service.call_next(session, kernel.clock, DOCTOR_ACTOR, DOCTOR, room_code=ROOM)
                 return encounter.visit_id
         except NotFound:
             return None
