@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -184,48 +185,45 @@ async def get_entry(session: AsyncSession, *, kind: str, code: str, as_of: date 
     return entry
 
 
+_Entry = TypeVar("_Entry")
+
+
+async def _find_typed(
+    session: AsyncSession, kind: str, code: str, as_of: date | None, entry_type: type[_Entry]
+) -> _Entry | None:
+    entry = await find_entry(session, kind=kind, code=code, as_of=as_of)
+    assert entry is None or isinstance(entry, entry_type)
+    return entry
+
+
 async def get_icd10(session: AsyncSession, *, code: str, as_of: date | None = None) -> Icd10Entry | None:
     """ICD-10 code as written ("A17.0†") or without dot or mark ("A17.0", "A170"); None if not in force."""
-    entry = await find_entry(session, kind="icd10", code=code, as_of=as_of)
-    assert entry is None or isinstance(entry, Icd10Entry)
-    return entry
+    return await _find_typed(session, "icd10", code, as_of, Icd10Entry)
 
 
 async def get_department(session: AsyncSession, *, code: str, as_of: date | None = None) -> DepartmentEntry | None:
-    entry = await find_entry(session, kind="departments", code=code, as_of=as_of)
-    assert entry is None or isinstance(entry, DepartmentEntry)
-    return entry
+    return await _find_typed(session, "departments", code, as_of, DepartmentEntry)
 
 
 async def get_clinic_room(session: AsyncSession, *, code: str, as_of: date | None = None) -> ClinicRoomEntry | None:
-    entry = await find_entry(session, kind="clinic-rooms", code=code, as_of=as_of)
-    assert entry is None or isinstance(entry, ClinicRoomEntry)
-    return entry
+    return await _find_typed(session, "clinic-rooms", code, as_of, ClinicRoomEntry)
 
 
 async def get_staff(session: AsyncSession, *, code: str, as_of: date | None = None) -> StaffEntry | None:
-    entry = await find_entry(session, kind="staff", code=code, as_of=as_of)
-    assert entry is None or isinstance(entry, StaffEntry)
-    return entry
+    return await _find_typed(session, "staff", code, as_of, StaffEntry)
 
 
 async def get_service(session: AsyncSession, *, code: str, as_of: date | None = None) -> ServiceEntry | None:
-    entry = await find_entry(session, kind="services", code=code, as_of=as_of)
-    assert entry is None or isinstance(entry, ServiceEntry)
-    return entry
+    return await _find_typed(session, "services", code, as_of, ServiceEntry)
 
 
 async def get_drug(session: AsyncSession, *, code: str, as_of: date | None = None) -> DrugEntry | None:
     """The drug with its active substances (in label order) and their strengths."""
-    entry = await find_entry(session, kind="drugs", code=code, as_of=as_of)
-    assert entry is None or isinstance(entry, DrugEntry)
-    return entry
+    return await _find_typed(session, "drugs", code, as_of, DrugEntry)
 
 
 async def get_supply(session: AsyncSession, *, code: str, as_of: date | None = None) -> SupplyEntry | None:
-    entry = await find_entry(session, kind="supplies", code=code, as_of=as_of)
-    assert entry is None or isinstance(entry, SupplyEntry)
-    return entry
+    return await _find_typed(session, "supplies", code, as_of, SupplyEntry)
 
 
 def icd10_record(entry: Icd10Entry) -> Icd10Record:
