@@ -51,11 +51,11 @@ test: dev system-deps
 	$(BIN)/python -m pytest
 
 lint:
-	$(BIN)/ruff check his tests migrations scripts
-	$(BIN)/ruff format --check his tests migrations scripts
+	$(BIN)/ruff check his cdss perf tests migrations scripts
+	$(BIN)/ruff format --check his cdss perf tests migrations scripts
 
 typecheck:
-	$(BIN)/mypy his
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 i18n:

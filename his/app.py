@@ -33,15 +33,21 @@ from his.settings import Settings
 
 def installed_modules() -> tuple[ModulePlugin, ...]:
     """Every module of the hospital (see docs/architecture.md for the other places a new module is named)."""
+    from his.appointments.plugin import plugin as appointments_plugin
     from his.bhyt.plugin import plugin as bhyt_plugin
     from his.billing.plugin import plugin as billing_plugin
     from his.catalogs.plugin import plugin as catalogs_plugin
     from his.claims.plugin import plugin as claims_plugin
+    from his.decision.plugin import plugin as decision_plugin
+    from his.inpatient.plugin import plugin as inpatient_plugin
     from his.kernel.plugin import plugin as kernel_plugin
+    from his.orders.plugin import plugin as orders_plugin
     from his.outpatient.plugin import plugin as outpatient_plugin
     from his.patients.plugin import plugin as patients_plugin
     from his.pharmacy.plugin import plugin as pharmacy_plugin
+    from his.queues.plugin import plugin as queues_plugin
     from his.reception.plugin import plugin as reception_plugin
+    from his.statistics.plugin import plugin as statistics_plugin
 
     # Dependency order: a module comes after every module whose api it calls (the demo seed runs in this order).
     return (
@@ -54,6 +60,12 @@ def installed_modules() -> tuple[ModulePlugin, ...]:
         billing_plugin(),
         bhyt_plugin(),
         claims_plugin(),
+        orders_plugin(),
+        decision_plugin(),
+        appointments_plugin(),
+        queues_plugin(),
+        inpatient_plugin(),
+        statistics_plugin(),
     )
 
 

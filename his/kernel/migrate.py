@@ -12,7 +12,22 @@ from alembic.script import ScriptDirectory
 from his.kernel.db import make_engine
 
 # One alembic branch per module, in dependency order; a module without tables has no migrations folder content.
-KNOWN_BRANCHES = ("kernel", "catalogs", "patients", "pharmacy", "reception", "outpatient", "billing", "bhyt")
+KNOWN_BRANCHES = (
+    "kernel",
+    "catalogs",
+    "patients",
+    "pharmacy",
+    "reception",
+    "outpatient",
+    "billing",
+    "bhyt",
+    "orders",
+    "decision",
+    "appointments",
+    "queues",
+    "inpatient",
+    "statistics",
+)
 
 
 def module_branches() -> tuple[str, ...]:

@@ -15,6 +15,12 @@ MODEL_MODULES = (
     "his.outpatient.models",
     "his.billing.models",
     "his.bhyt.models",
+    "his.orders.models",
+    "his.decision.models",
+    "his.appointments.models",
+    "his.queues.models",
+    "his.inpatient.models",
+    "his.statistics.models",
 )
 
 

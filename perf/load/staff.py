@@ -10,9 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from locust import HttpUser
-
 from load.clinic import Clinic, clinic
+from locust import HttpUser
 
 API = "/api/v1"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -10,6 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+LINTED = ("his", "cdss", "perf", "tests", "migrations", "scripts")
 
 
 def _run(*command: str) -> subprocess.CompletedProcess[str]:
@@ -23,15 +24,15 @@ def test_module_boundaries_hold() -> None:
 
 
 def test_types_check_strictly() -> None:
-    result = _run(sys.executable, "-m", "mypy", "his")
+    result = _run(sys.executable, "-m", "mypy")  # packages: pyproject [tool.mypy]
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_lint_is_clean() -> None:
-    result = _run(sys.executable, "-m", "ruff", "check", "his", "tests", "migrations", "scripts")
+    result = _run(sys.executable, "-m", "ruff", "check", *LINTED)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_code_is_formatted() -> None:
-    result = _run(sys.executable, "-m", "ruff", "format", "--check", "his", "tests", "migrations", "scripts")
+    result = _run(sys.executable, "-m", "ruff", "format", "--check", *LINTED)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,1 @@
+"""Clinical decision support: pure functions of the facts it is given (issue 5). Depends on no hospital module."""

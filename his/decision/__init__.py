@@ -1,0 +1,1 @@
+"""Decision support in the hospital (issue 5): knowledge versions, local rules, allergies, alerts, screening."""
