@@ -411,9 +411,20 @@ def build_cli() -> click.Group:
 
     for module in installed_modules():
         for command in module.cli_commands():
-            if command.name not in main.commands:
-                main.add_command(command)
+            _mount(main, command)
     return main
+
+
+def _mount(main: click.Group, command: click.Command) -> None:
+    """Adds a module's command; a group named like an existing one adds its subcommands to it (so a module can
+    offer `his bhyt export` while another module owns `his bhyt`). The first module to name a command keeps it."""
+    existing = main.commands.get(command.name or "")
+    if existing is None:
+        main.add_command(command)
+    elif isinstance(existing, click.Group) and isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            if name not in existing.commands:
+                existing.add_command(sub, name)
 
 
 def run() -> None:

@@ -48,8 +48,6 @@ class ClaimsSettings(BaseModel):
 
     # MA_TTDV: the social-insurance number of the facility head, or of the person authorised to sign the claims.
     head_insurance_number: str = ""
-    # A CSV `drug_code,tt_thau,so_dang_ky`: each drug's tender (XML2 TT_THAU) and registration number.
-    drug_facts_path: Path | None = None
 
 
 class Settings(BaseSettings):

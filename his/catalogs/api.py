@@ -135,6 +135,8 @@ def to_entry(row: CatalogRow, substances: Sequence[DrugSubstance] = ()) -> Catal
             row.price,
             row.valid_from,
             row.valid_to,
+            registration_number=row.registration_number,
+            tender=row.tender,
         )
     if isinstance(row, Supply):
         return SupplyEntry(row.code, row.name, row.unit, row.price, row.bhyt_code, row.valid_from, row.valid_to)

@@ -903,6 +903,9 @@ def demo_drugs(rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
                         # Invented, in the shape of a national list's section number.
                         "bhyt_code": f"40.{number}",
                         "price": _price(rng, low, high, 10 if high < 10000 else 100),
+                        # Invented, in the shapes of a registration number and a provincial tender result.
+                        "registration_number": f"VD-{10000 + number * 37 % 90000}-{rng.randint(18, 25)}",
+                        "tender": f"{1200 + number % 7}/QĐ-SYT;G1;N{1 + number % 5};2025",
                     },
                 )
             )

@@ -119,6 +119,9 @@ class Drug(CatalogRow, Base):
     unit: Mapped[str] = mapped_column(String(50))
     bhyt_code: Mapped[str | None] = mapped_column(String(50), nullable=True)
     price: Mapped[int] = mapped_column(Money)
+    # What the BHYT claim (XML2) needs of each drug: SO_DANG_KY and TT_THAU ("decision;package;group;year").
+    registration_number: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    tender: Mapped[str | None] = mapped_column(String(50), nullable=True)
 
 
 class DrugSubstance(Base):

@@ -86,6 +86,8 @@ class DrugEntry(msgspec.Struct, frozen=True, tag="drugs", tag_field="kind"):
     price: int  # VND per unit
     valid_from: date
     valid_to: date | None
+    registration_number: str | None = None  # số đăng ký (XML2 SO_DANG_KY)
+    tender: str | None = None  # thông tin thầu (XML2 TT_THAU): decision;package;group;year
 
 
 class SupplyEntry(msgspec.Struct, frozen=True, tag="supplies", tag_field="kind"):

@@ -51,6 +51,7 @@ _CERTIFICATE = re.compile(r"^[0-9A-Za-zĐđ./\-]+$")
 _STRENGTH = re.compile(r"^(\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?)\s*([^\d\s.,].*)$")
 _THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
 _WHOLE = re.compile(r"^\d+$")
+_YEAR = re.compile(r"^(19|20)\d{2}$")
 # Staff in these roles practise medicine or pharmacy and must hold a practising certificate (CCHN).
 CLINICAL_ROLES = ("doctor", "nurse", "pharmacist", "lab_technician", "radiologist")
 STAFF_ROLES = (*ROLE_CODES, "other")
@@ -125,6 +126,16 @@ def optional_code(max_length: int = 40) -> Parser:
         return required(raw) if raw else None
 
     return parse
+
+
+def optional_tender(raw: str) -> str | None:
+    """TT_THAU of QĐ 130/4750: the tender decision, package, group and year as one value, e.g. 123/QĐ-SYT;G1;N4;2025."""
+    if not raw:
+        return None
+    parts = [part.strip() for part in raw.split(";")]
+    if len(raw) > 50 or len(parts) != 4 or not all(parts) or not _YEAR.match(parts[3]):
+        raise CellError(_("Write the tender as decision;package;group;year, e.g. 123/QĐ-SYT;G1;N4;2025"))
+    return ";".join(parts)
 
 
 def whole_number(raw: str) -> int:
@@ -463,6 +474,8 @@ DRUGS = CatalogSpec(
         Column("unit", text(50), _("Unit")),
         Column("bhyt_code", optional_code(50), _("BHYT code")),
         Column("price", whole_number, _("Price (VND)")),
+        Column("registration_number", optional_text(255), _("Registration number (SO_DANG_KY)"), required=False),
+        Column("tender", optional_tender, _("Tender (decision;package;group;year)"), required=False),
     ),
     search_fields=("substances", "bhyt_code"),
     check=_check_drug,

@@ -35,6 +35,11 @@ def claims() -> None:
     """BHYT claims of finished visits (QĐ 130/QĐ-BYT as amended by QĐ 4750/QĐ-BYT)."""
 
 
+@click.group("bhyt")
+def bhyt_export_group() -> None:
+    """Adds `his bhyt export` (the name the issue and the BHYT staff use) to the bhyt module's group."""
+
+
 @claims.command("export")
 @click.option("--from", "date_from", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD")
 @click.option("--to", "date_to", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD")
@@ -90,3 +95,6 @@ def export(ctx: click.Context, date_from: datetime, date_to: datetime, out_dir: 
     )
     if report.refused:
         ctx.exit(1)
+
+
+bhyt_export_group.add_command(export)

@@ -56,14 +56,6 @@ MSG_UNKNOWN_COST_GROUP = lazy("No cost group (MA_NHOM) for '{value}' in his/clai
 
 
 @dataclass(frozen=True, slots=True)
-class DrugFacts:
-    """What the drug catalog lacks: the tender (TT_THAU) and the registration number (SO_DANG_KY)."""
-
-    tender: str
-    registration_number: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Codes:
     """The code lists of his/claims/data/codes.csv (see its source and note columns)."""
 
@@ -101,7 +93,6 @@ class VisitFacts:
     services: Mapping[str, ServiceEntry] = field(default_factory=dict)
     drugs: Mapping[str, DrugEntry] = field(default_factory=dict)
     supplies: Mapping[str, SupplyEntry] = field(default_factory=dict)
-    drug_facts: Mapping[str, DrugFacts] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +201,6 @@ def _drug_line(facts: VisitFacts, codes: Codes, charge: ChargeLine, number: int,
     rate = 100 if charge.in_bhyt_list else 0
     bv, bh = money(quantity * price), money(quantity * price * rate / HUNDRED)
     problems += cross_check("XML2", number, charge, bv, bh, percent)
-    known = facts.drug_facts.get(charge.code)
     route = codes.drug_routes.get((drug.route if drug else "").strip().lower(), "")
     ordered = prescribed[0].issued_at if prescribed else None
     return DrugLine(
@@ -223,8 +213,8 @@ def _drug_line(facts: VisitFacts, codes: Codes, charge: ChargeLine, number: int,
         dang_bao_che=drug.form if drug else "",
         lieu_dung=dosage_text(prescribed[1]) if prescribed else "",
         cach_dung=(prescribed[1].usage if prescribed else ""),
-        so_dang_ky=known.registration_number if known else None,
-        tt_thau=known.tender if known else "",
+        so_dang_ky=drug.registration_number if drug else None,
+        tt_thau=(drug.tender or "") if drug else "",
         pham_vi=1 if charge.in_bhyt_list else 2,
         tyle_tt_bh=rate,
         so_luong=quantity,
@@ -434,13 +424,3 @@ def map_claim(facts: VisitFacts, codes: Codes, kind: str = EXAM_VISIT) -> Mapped
         progress_notes=progress_notes(facts, kind),
     )
     return MappedClaim(claim, problems)
-
-
-def drug_facts_from_csv(text: str) -> dict[str, DrugFacts]:
-    """`drug_code,tt_thau,so_dang_ky` rows (the header names the columns); blank codes are skipped."""
-    found: dict[str, DrugFacts] = {}
-    for row in csv.DictReader(text.lstrip("\ufeff").splitlines()):
-        code = (row.get("drug_code") or "").strip()
-        if code:
-            found[code] = DrugFacts((row.get("tt_thau") or "").strip(), (row.get("so_dang_ky") or "").strip() or None)
-    return found

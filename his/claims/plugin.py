@@ -13,9 +13,9 @@ def _routes() -> Sequence[Any]:
 
 
 def _cli_commands() -> Sequence[Any]:
-    from his.claims.cli import claims
+    from his.claims.cli import bhyt_export_group, claims
 
-    return [claims]
+    return [claims, bhyt_export_group]
 
 
 def plugin() -> ModulePlugin:

@@ -19,7 +19,7 @@ from his.bhyt.schemas import ClaimInput
 from his.billing import api as billing
 from his.billing.schemas import AccountSummary
 from his.catalogs import api as catalogs
-from his.claims.mapping import Codes, DrugFacts, VisitFacts, drug_facts_from_csv, load_codes, map_claim
+from his.claims.mapping import Codes, VisitFacts, load_codes, map_claim
 from his.claims.schemas import ExportReport, Refusal, RefusedClaim, SkippedVisit, WrittenClaim
 from his.kernel.audit.service import AuditActor, AuditEntry
 from his.kernel.auth.service import get_user
@@ -45,7 +45,6 @@ class ExportContext:
     actor: AuditActor
     out_dir: Path
     codes: Codes
-    drug_facts: dict[str, DrugFacts]
     check: Callable[[ClaimInput], list[Refusal]]  # every rule of the claim, his.bhyt's reasons as refusals
     build: Callable[[ClaimInput, date], bytes]  # the signed envelope
 
@@ -68,10 +67,6 @@ def _checker(
     return check, build
 
 
-def load_drug_facts(path: Path | None) -> dict[str, DrugFacts]:
-    return drug_facts_from_csv(path.read_text(encoding="utf-8")) if path is not None else {}
-
-
 async def _doctor_certificate(session: AsyncSession, username: str, day: date) -> str | None:
     """The practising certificate of the doctor's staff record (the sign-in names its staff code)."""
     try:
@@ -92,9 +87,7 @@ async def _department_code(session: AsyncSession, visit: VisitOut) -> str | None
     return department.bhyt_code if department else None
 
 
-async def visit_facts(
-    session: AsyncSession, kernel: Kernel, visit: VisitOut, account: AccountSummary, drug_facts: dict[str, DrugFacts]
-) -> VisitFacts:
+async def visit_facts(session: AsyncSession, kernel: Kernel, visit: VisitOut, account: AccountSummary) -> VisitFacts:
     """Everything the mapping needs, read through the modules' public api."""
     encounter = await outpatient.find_encounter(session, visit_id=visit.id)
     receipts = await billing.receipts_of_account(session, encounter_ref=account.encounter_ref)
@@ -126,7 +119,6 @@ async def visit_facts(
         services=services,
         drugs=drugs,
         supplies=supplies,
-        drug_facts=drug_facts,
     )
 
 
@@ -138,7 +130,7 @@ async def _export_one(
     account = await billing.sync_visit(session, kernel=kernel, actor=actor, visit_code=visit.code)
     if account.payer.benefit_level is None:
         return SkippedVisit(visit_code=visit.code, patient_id=visit.patient_id, reason=SKIP_NO_CARD)
-    mapped = map_claim(await visit_facts(session, kernel, visit, account, context.drug_facts), context.codes)
+    mapped = map_claim(await visit_facts(session, kernel, visit, account), context.codes)
     refusals = mapped.problems + context.check(mapped.claim)
     if refusals:
         await kernel.audit(
@@ -211,7 +203,6 @@ async def export_claims(
         actor=actor,
         out_dir=out_dir,
         codes=load_codes(),
-        drug_facts=load_drug_facts(kernel.settings.claims.drug_facts_path),
         check=check,
         build=build,
     )

@@ -231,6 +231,7 @@ def _person(rng: random.Random, numbers: _Numbers, year: int) -> PatientIn:
         birth_year=born.year if year_only else None,
         ethnicity_code="01" if rng.random() < 0.88 else rng.choice(("02", "03", "04", "05")),
         nationality_code="VN",
+        occupation_code=_occupation(rng, age),
         cccd=_cccd(rng, numbers, place, sex, born) if age >= 14 and rng.random() < 0.9 else None,
         phone=_phone(rng, numbers) if age >= 14 else None,
         address_line=f"{rng.randint(1, 300)} Đường {rng.choice(_STREETS)}, {place.district}, {place.province}",
@@ -242,6 +243,18 @@ def _person(rng: random.Random, numbers: _Numbers, year: int) -> PatientIn:
         guardian_phone=guardian_phone,
         card=card,
     )
+
+
+# Five-digit occupation codes in the shape of the Vietnamese occupation list (QĐ 34/2020/QĐ-TTg), chosen for the
+# demo and not checked against that list; 00000 means no occupation (XML1 MA_NGHE_NGHIEP, QĐ 130).
+_OCCUPATIONS = ("61110", "52230", "23410", "71110", "83220", "41100", "22110", "33130", "91120")
+NO_OCCUPATION = "00000"
+
+
+def _occupation(rng: random.Random, age: int) -> str:
+    if age < 18 or age >= 65 or rng.random() < 0.1:
+        return NO_OCCUPATION
+    return rng.choice(_OCCUPATIONS)
 
 
 def demo_people(rng: random.Random, year: int, count: int = DEMO_PATIENTS) -> list[PatientIn]:

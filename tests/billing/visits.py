@@ -33,6 +33,11 @@ from his.reception.schemas import VisitIn
 from his.settings import Settings
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+DRUGS_HEADER = "code,name,substances,strengths,form,route,unit,bhyt_code,price,registration_number,tender\n"
+AUGMENTIN_ROW = (
+    "T0010,Augmentin 875 mg + 125 mg,Amoxicilin + Acid clavulanic,875 mg + 125 mg,Viên nén bao phim,Uống,Viên,"
+    "40.3,16500,VN-2345-17,{tender}\n"
+)
 TODAY = date(2026, 3, 2)
 FACILITY = "79001"
 DESK = AuditActor(user_id=None, username="letan", role="receptionist", client_ip=None, request_id="t")
@@ -56,15 +61,11 @@ CATALOGS = {
     "is_asterisk,is_dagger,never_main\n"
     "J06.9,J069,Nhiễm trùng hô hấp trên cấp,Acute upper respiratory infection,J00-J99,J00-J06,J06,,,,0,0,0\n"
     "I10,I10,Tăng huyết áp vô căn,Essential hypertension,I00-I99,I10-I15,I10,,,,0,0,0\n",
-    "drugs": "code,name,substances,strengths,form,route,unit,bhyt_code,price\n"
-    "T0001,Paracetamol 500 mg,Paracetamol,500 mg,Viên nén,Uống,Viên,40.106,1640\n"
-    "T0010,Augmentin 875 mg + 125 mg,Amoxicilin + Acid clavulanic,875 mg + 125 mg,Viên nén bao phim,Uống,Viên,"
-    "40.3,16500\n"
-    "T0020,Thuốc bổ ngoài danh mục,Vitamin C,500 mg,Viên nén,Uống,Viên,,2000\n",
+    "drugs": DRUGS_HEADER
+    + "T0001,Paracetamol 500 mg,Paracetamol,500 mg,Viên nén,Uống,Viên,40.106,1640,VD-12345-10,123/QĐ-SYT;G1;N4;2025\n"
+    + AUGMENTIN_ROW.format(tender="123/QĐ-SYT;G1;N1;2025")
+    + "T0020,Thuốc bổ ngoài danh mục,Vitamin C,500 mg,Viên nén,Uống,Viên,,2000,,\n",
 }
-DRUG_FACTS_CSV = (
-    "drug_code,tt_thau,so_dang_ky\nT0001,123/QĐ-SYT;G1;N4;2025,VD-12345-10\nT0010,123/QĐ-SYT;G1;N1;2025,VN-2345-17\n"
-)
 
 
 def fixed_clock() -> FixedClock:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from his.catalogs.specs import SPECS, CellError, RowErrors, Substance, parse_strength
+from his.catalogs.specs import SPECS, CellError, RowErrors, Substance, optional_tender, parse_strength
 from his.catalogs.text import fold, fold_join, query_terms
 
 pytestmark = pytest.mark.criterion(31)
@@ -199,6 +199,8 @@ def test_format_row_round_trips_through_parse_row() -> None:
                 "unit": "Viên",
                 "bhyt_code": "40.1",
                 "price": "500",
+                "registration_number": "VD-12345-10",
+                "tender": "123/QĐ-SYT;G1;N4;2025",
             },
             "supplies": {
                 "code": "VT1",
@@ -210,6 +212,19 @@ def test_format_row_round_trips_through_parse_row() -> None:
         }[spec.kind]
         code, content = spec.parse_row(cells)
         assert dict(zip(spec.column_names, spec.format_row(code, content), strict=True)) == cells
+
+
+@pytest.mark.parametrize(
+    "tender", ["123/QĐ-SYT;G1", "123/QĐ-SYT;G1;N4;25", "123/QĐ-SYT;;N4;2025", "a;b;c;2025;e", "x" * 47 + ";G1;N4;2025"]
+)
+def test_a_tender_is_decision_package_group_and_year(tender: str) -> None:
+    with pytest.raises(CellError):
+        optional_tender(tender)
+
+
+def test_a_tender_is_kept_without_stray_spaces() -> None:
+    assert optional_tender(" 123/QĐ-SYT ; G1;N4 ;2025") == "123/QĐ-SYT;G1;N4;2025"
+    assert optional_tender("") is None
 
 
 def test_the_example_rows_of_the_documentation_parse() -> None:

@@ -12,7 +12,7 @@ from his.bhyt.api import SigningCredentials
 from his.bhyt.signing import facility_certificate
 from his.kernel.runtime import Kernel, build_kernel
 from his.settings import ClaimsSettings, HospitalDefaults, Settings
-from tests.billing.visits import DRUG_FACTS_CSV, FACILITY, NOW, Patients, build_hospital, fixed_clock
+from tests.billing.visits import FACILITY, NOW, Patients, build_hospital, fixed_clock
 
 HEAD = "7901234567"  # MA_TTDV
 
@@ -35,16 +35,9 @@ def key_dir(tmp_path: Path, credentials: SigningCredentials) -> Path:
 
 
 @pytest.fixture
-def drug_facts(tmp_path: Path) -> Path:
-    path = tmp_path / "drug-facts.csv"
-    path.write_text(DRUG_FACTS_CSV, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def settings(settings: Settings, drug_facts: Path) -> Settings:
+def settings(settings: Settings) -> Settings:
     settings.hospital = HospitalDefaults(name="Bệnh viện Đa khoa Tỉnh (Test)", facility_code=FACILITY)
-    settings.claims = ClaimsSettings(head_insurance_number=HEAD, drug_facts_path=drug_facts)
+    settings.claims = ClaimsSettings(head_insurance_number=HEAD)
     return settings
 
 

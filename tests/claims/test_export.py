@@ -4,6 +4,7 @@ refusals that name the field, and the command line."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from his.bhyt import api as bhyt
 from his.bhyt.api import SigningCredentials
 from his.bhyt.xml import parse_document
 from his.billing import api as billing
+from his.catalogs import service as catalogs_service
 from his.claims import api, mapping, service
 from his.cli import build_cli
 from his.kernel.audit.models import AuditRecord
@@ -22,8 +24,11 @@ from his.kernel.runtime import Kernel, build_kernel
 from his.reception import api as reception
 from his.settings import Settings
 from tests.billing.visits import (
+    AUGMENTIN_ROW,
     CASHIER,
     CERTIFICATE,
+    DESK,
+    DRUGS_HEADER,
     FACILITY,
     NOW,
     TODAY,
@@ -124,10 +129,18 @@ async def test_a_visit_without_a_main_diagnosis_is_refused_naming_the_field(
 
 
 async def test_a_drug_without_its_tender_is_refused_on_its_line(
-    claims_kernel: Kernel, patients: Patients, credentials: SigningCredentials, tmp_path: Path, settings: Settings
+    claims_kernel: Kernel, patients: Patients, credentials: SigningCredentials, tmp_path: Path
 ) -> None:
-    assert settings.claims.drug_facts_path is not None
-    settings.claims.drug_facts_path.write_text("drug_code,tt_thau,so_dang_ky\nT0001,123/QĐ-SYT;G1;N4;2025,\n")
+    # A later version of the drug catalog in which Augmentin has lost its tender.
+    async with claims_kernel.db.transaction() as session:
+        await catalogs_service.import_catalog(
+            claims_kernel,
+            session,
+            DESK,
+            kind="drugs",
+            source=(DRUGS_HEADER + AUGMENTIN_ROW.format(tender="")).encode(),
+            effective=date(2026, 1, 1),
+        )
     code, _dispensing = await full_visit(claims_kernel, patients.insured)
     report = await export(claims_kernel, tmp_path / "out", credentials)
     assert [r.visit_code for r in report.refused] == [code]
@@ -141,7 +154,7 @@ async def test_progress_notes_come_from_the_exam_notes_for_treatment_visits_only
     async with claims_kernel.db.transaction() as session:
         visit = await reception.get_visit_by_code(session, code=code)
         account = await billing.sync_visit(session, kernel=claims_kernel, actor=CASHIER, visit_code=code)
-        facts = await service.visit_facts(session, claims_kernel, visit, account, {})
+        facts = await service.visit_facts(session, claims_kernel, visit, account)
     codes = mapping.load_codes()
     assert mapping.map_claim(facts, codes).claim.progress_notes == []
     notes = mapping.map_claim(facts, codes, kind="02").claim.progress_notes
@@ -168,16 +181,17 @@ async def _visits(settings: Settings, *, with_refused: bool) -> tuple[str, str |
 def _env(monkeypatch: pytest.MonkeyPatch, settings: Settings, key_dir: Path) -> None:
     monkeypatch.setenv("HIS_HOSPITAL__FACILITY_CODE", FACILITY)
     monkeypatch.setenv("HIS_CLAIMS__HEAD_INSURANCE_NUMBER", HEAD)
-    monkeypatch.setenv("HIS_CLAIMS__DRUG_FACTS_PATH", str(settings.claims.drug_facts_path))
     monkeypatch.setenv("HIS_BHYT__PRIVATE_KEY_PATH", str(key_dir / "facility-key.pem"))
     monkeypatch.setenv("HIS_BHYT__CERTIFICATE_PATH", str(key_dir / "facility-cert.pem"))
 
 
-def _command(settings: Settings, out_dir: Path, day_from: str = "2026-03-01", day_to: str = "2026-03-02") -> list[str]:
+def _command(
+    settings: Settings, out_dir: Path, day_from: str = "2026-03-01", day_to: str = "2026-03-02", group: str = "claims"
+) -> list[str]:
     return [
         "--database-url",
         settings.database_url,
-        "claims",
+        group,
         "export",
         "--from",
         day_from,
@@ -210,10 +224,13 @@ def test_the_command_exits_0_when_every_claim_is_written_and_2_without_a_key(
     result = CliRunner().invoke(build_cli(), _command(settings, tmp_path / "claims"))
     assert result.exit_code == 0, result.output
     assert "1 written, 0 refused, 0 skipped" in result.output and (tmp_path / "claims" / f"{good}.xml").exists()
-    # A day without finished visits: nothing written, nothing refused.
-    quiet = CliRunner().invoke(build_cli(), _command(settings, tmp_path / "none", "2026-03-01", "2026-03-01"))
+    # A day without finished visits: nothing written, nothing refused (`his bhyt export` is the same command).
+    quiet = CliRunner().invoke(
+        build_cli(), _command(settings, tmp_path / "none", "2026-03-01", "2026-03-01", group="bhyt")
+    )
     assert quiet.exit_code == 0 and "0 written, 0 refused, 0 skipped" in quiet.output
     monkeypatch.setenv("HIS_BHYT__PRIVATE_KEY_PATH", str(tmp_path / "missing.pem"))
     missing = CliRunner().invoke(build_cli(), _command(settings, tmp_path / "x"))
-    assert missing.exit_code == 2 and "cannot read the private key" in missing.output
+    # Rich wraps long lines at the terminal width (the path length varies): compare words.
+    assert missing.exit_code == 2 and "cannot read the private key" in " ".join(missing.output.split())
     assert not (tmp_path / "x").exists()

@@ -48,14 +48,6 @@ def test_the_packaged_code_lists_read() -> None:
     assert set(codes.routes) == {"registered", "referral", "transfer", "emergency", "wrong"}
 
 
-def test_drug_facts_are_read_by_drug_code() -> None:
-    text = "\ufeffdrug_code,tt_thau,so_dang_ky\nT0001, 123/QĐ-SYT;G1;N4;2025 ,\n,skipped,\nT0002,456;G2;N1;2024,VN-1\n"
-    assert mapping.drug_facts_from_csv(text) == {
-        "T0001": mapping.DrugFacts("123/QĐ-SYT;G1;N4;2025", None),
-        "T0002": mapping.DrugFacts("456;G2;N1;2024", "VN-1"),
-    }
-
-
 def _line(*, amount: int, fund: int, copay: int, other: int) -> LineOut:
     return LineOut(
         charge_id=1,

@@ -64,18 +64,8 @@ def demo_hospital(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         assert migrated.returncode == 0, migrated.stderr[-3000:]
         seeded = his(env, "demo", "seed")
         assert seeded.returncode == 0, seeded.stderr[-3000:]
-    # The claims need two facts no module records yet (docs/claims.md): the signer's insurance number and
-    # each drug's tender and registration number. The demo's are made up here.
-    drugs = root / "drugs.csv"
-    assert his(env, "catalog", "export", "drugs", str(drugs)).returncode == 0
-    codes = [line.split(",", 1)[0] for line in drugs.read_text(encoding="utf-8").splitlines()[1:] if line]
-    facts = root / "drug-facts.csv"
-    facts.write_text(
-        "drug_code,tt_thau,so_dang_ky\n"
-        + "".join(f"{code},54/QĐ-SYT;G1;N4;2026,VD-{index:05d}-26\n" for index, code in enumerate(codes, 1)),
-        encoding="utf-8",
-    )
-    env |= {"HIS_CLAIMS__HEAD_INSURANCE_NUMBER": "7999900001", "HIS_CLAIMS__DRUG_FACTS_PATH": str(facts)}
+    # The signer's insurance number (MA_TTDV) is hospital configuration the demo does not invent.
+    env |= {"HIS_CLAIMS__HEAD_INSURANCE_NUMBER": "7999900001"}
     port = _free_port()
     log = root / "server.log"
     with log.open("wb") as output:
@@ -214,7 +204,7 @@ def test_a_day_at_the_outpatient_clinic(browser: Browser, demo_hospital: DemoHos
     out = demo_hospital.root / "claims"
     exported = his(
         demo_hospital.env,
-        "claims",
+        "bhyt",
         "export",
         "--from",
         (today - timedelta(days=1)).isoformat(),
