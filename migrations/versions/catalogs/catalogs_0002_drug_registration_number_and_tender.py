@@ -10,9 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import his.kernel.db
-
-
 revision: str = "catalogs_0002"
 down_revision: str | None = "catalogs_0001"
 branch_labels: Sequence[str] | None = None
