@@ -13,11 +13,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml native/*.pyx | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
+$(VENV)/.dev-installed: pyproject.toml native/*.pyx $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
@@ -106,3 +106,9 @@ load: install
 	kill $$server; wait $$server 2>/dev/null; trap - EXIT INT TERM; \
 	$(BIN)/python perf/report.py var/load/load | tee var/load/report.md; \
 	exit $$status
+
+# The interaction kernel, Cython against pure Python (docs/performance.md, "Interaction kernel (Cython vs pure
+# Python)"): pytest-benchmark timings of one full check and of the whole-hospital screening.
+.PHONY: bench-cdss
+bench-cdss: dev
+	$(BIN)/python -m pytest tests/perf/test_benchmarks.py --benchmark-only --benchmark-columns=min,median,mean,stddev
