@@ -90,8 +90,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
         async with kernel.db.transaction() as session:
             await sync_roles(session, kernel.registry)
+        from his.kernel.events.dispatcher import OutboxWorker
+
+        OutboxWorker.start_for(kernel)
 
     async def on_shutdown() -> None:
+        from his.kernel.events.dispatcher import OutboxWorker
+
+        await OutboxWorker.stop_for(kernel)
         await kernel.db.dispose()
 
     return Litestar(

@@ -8,6 +8,7 @@ MODEL_MODULES = (
     "his.kernel.auth.models",
     "his.kernel.audit.models",
     "his.kernel.hospital",
+    "his.kernel.events.models",
     "his.catalogs.models",
     "his.patients.models",
     "his.pharmacy.models",

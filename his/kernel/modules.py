@@ -30,3 +30,5 @@ class ModulePlugin:
     cli_commands: Callable[[], Sequence[Any]] = field(default=lambda: ())
     # Adds this module's part of the demo hospital: (kernel, random.Random) -> awaitable.
     demo_seed: Callable[[Any, Any], Awaitable[None]] | None = None
+    # The module's outbox consumers: () -> Sequence[his.kernel.events.EventHandler] (imported when called).
+    event_handlers: Callable[[], Sequence[Any]] = field(default=lambda: ())

@@ -17,6 +17,12 @@ def _routes() -> Sequence[Any]:
     return [api_router(), *PAGE_HANDLERS, *ADMIN_PAGE_HANDLERS]
 
 
+def _cli_commands() -> Sequence[Any]:
+    from his.kernel.events.cli import events
+
+    return [events]
+
+
 def plugin() -> ModulePlugin:
     return ModulePlugin(
         name="kernel",
@@ -32,4 +38,5 @@ def plugin() -> ModulePlugin:
         ),
         templates=True,
         static=True,
+        cli_commands=_cli_commands,
     )

@@ -1,9 +1,8 @@
 """Public, versioned events of the patient registry.
 
-Nothing publishes them yet: the outbox arrives with a later issue. They are defined now so that modules
-that keep patient ids (visits, orders, results, claims) can be written against them: on `PatientMerged`, a
-consumer re-points its rows from `source_id` to `target_id` (idempotently: a second delivery finds nothing
-left to move).
+Published through the kernel's outbox (his.kernel.events) in the transaction that makes the fact. Modules
+that keep patient ids (visits, orders, results, claims) register a handler: on `PatientMerged`, a consumer
+re-points its rows from `source_id` to `target_id` (idempotently: a second delivery finds nothing left to move).
 """
 
 from __future__ import annotations

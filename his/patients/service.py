@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from his.kernel.audit.service import AuditActor, AuditEntry
 from his.kernel.clock import Clock
 from his.kernel.errors import Conflict, InvalidInput, NotFound
+from his.kernel.events.outbox import publish
 from his.kernel.i18n import lazy as _
 from his.kernel.runtime import Kernel
 from his.patients import rules
@@ -724,7 +725,7 @@ async def merge(
     """Merges the duplicate `source` into `target` in the caller's transaction: the source's cards move to the
     target (the newest open card stays open, the others are superseded), records that pointed to the source
     point to the target, the source's CCCD moves to a target without one, the source is marked merged.
-    Audited on both patients; returns the merge record and the PatientMerged event (not published yet)."""
+    Audited on both patients; publishes PatientMerged to the outbox; returns the merge record and the event."""
     text = (reason or "").strip()
     if not text:
         raise InvalidInput(_("Say why these records are the same person"), field="reason")
@@ -789,6 +790,8 @@ async def merge(
             session,
         )
     event = PatientMerged(record.id, source.id, source.code, target.id, target.code, now)
+    # Published in the merge's own transaction: modules that keep patient ids re-point them when it commits.
+    await publish(session, event, at=now)
     return record, event
 
 

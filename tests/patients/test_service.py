@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
+import msgspec
 import pytest
 from sqlalchemy import func, select
 
 from his.kernel.audit.models import AuditRecord
 from his.kernel.errors import Conflict
+from his.kernel.events.models import OutboxRecord
 from his.kernel.runtime import Kernel
 from his.patients import api, service
+from his.patients.events import PatientMerged
 from his.patients.models import InsuranceCard, Patient, PatientMerge
 from his.patients.schemas import PatientIn, PatientPatch
 from tests.patients.conftest import ACTOR, TODAY, card, person
@@ -244,6 +247,12 @@ async def test_merge_moves_cards_redirects_and_is_audited(registry: Kernel) -> N
     ]
     audits = await audit_rows(registry, "patient.merge")
     assert [a.patient_id for a in audits] == [str(source.id), str(target.id)]
+    # The fact left through the outbox in the merge's transaction, for modules that keep patient ids.
+    async with registry.db.transaction() as session:
+        published = (
+            await session.scalars(select(OutboxRecord).where(OutboxRecord.event_type == "patients.PatientMerged"))
+        ).all()
+    assert [msgspec.json.decode(row.payload, type=PatientMerged) for row in published] == [event]
     # A merged record takes no more changes and cannot be merged again.
     async with registry.db.transaction() as session:
         with pytest.raises(Conflict):
