@@ -30,6 +30,8 @@ class HospitalDefaults(BaseModel):
     facility_code: str = "00000"
     # The hospital's technical level (central, provincial, district, commune): BHYT pays a wrong-route share by it.
     level: Literal["central", "provincial", "district", "commune"] = "provincial"
+    # MA_TTDV until an administrator records it (Administration → Hospital).
+    head_insurance_number: str = ""
 
 
 class BhytSettings(BaseModel):

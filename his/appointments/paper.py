@@ -84,7 +84,7 @@ async def paper_facts(session: AsyncSession, kernel: Kernel, appointment: Appoin
         other_codes=[d.code for d in diagnoses if not d.is_main],
         route=visit.route if visit else None,
         doctor_certificate=(staff.practising_certificate_no or "") if staff else "",
-        head_insurance_number=kernel.settings.claims.head_insurance_number,
+        head_insurance_number=hospital.head_insurance_number or kernel.settings.claims.head_insurance_number,
         issued_on=local_date(appointment.booked_at),
     )
 

@@ -104,9 +104,11 @@ async def visit_facts(session: AsyncSession, kernel: Kernel, visit: VisitOut, ac
             supplies[line.code] = supply
         elif service := await catalogs.get_service(session, code=line.code, as_of=line.service_date):
             services[line.code] = service
+    hospital = await get_hospital(session, kernel.settings.hospital)
     return VisitFacts(
-        facility_code=(await get_hospital(session, kernel.settings.hospital)).facility_code,
-        head_insurance_number=kernel.settings.claims.head_insurance_number,
+        facility_code=hospital.facility_code,
+        # The hospital configuration's signer; the older claims setting still counts when that is empty.
+        head_insurance_number=hospital.head_insurance_number or kernel.settings.claims.head_insurance_number,
         patient=await patients.get_patient(session, patient_id=visit.patient_id, on=visit.ticket_day),
         visit=visit,
         encounter=encounter,

@@ -176,6 +176,7 @@ async def configure_hospital(
     address: str,
     phone: str,
     logo: tuple[bytes, str] | None = None,
+    head_insurance_number: str | None = None,
 ) -> HospitalInfo:
     async with kernel.db.transaction() as session:
         info = await update_hospital(
@@ -187,8 +188,11 @@ async def configure_hospital(
             address=address,
             phone=phone,
             logo=logo,
+            head_insurance_number=head_insurance_number,
         )
-        detail = f"{info.name}; {info.facility_code}" + ("; logo" if logo else "")
+        detail = f"{info.name}; {info.facility_code}; MA_TTDV {info.head_insurance_number or '-'}" + (
+            "; logo" if logo else ""
+        )
         await kernel.audit(
             actor, AuditEntry(action="config.update", object_type="hospital", object_id="1", detail=detail), session
         )

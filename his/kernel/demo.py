@@ -47,6 +47,8 @@ async def seed_kernel(kernel: Kernel, rng: random.Random) -> None:
             facility_code=DEMO_FACILITY_CODE,
             address="01 Đường Hùng Vương, Phường 1, Thành phố Demo",
             phone="0270 3822 000",
+            # Invented, in the shape of a social-insurance number: the demo's claims name a signer.
+            head_insurance_number="7999900001",
         )
         for index, (username, full_name, roles) in enumerate(demo_users(), start=1):
             await create_user(

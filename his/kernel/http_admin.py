@@ -527,6 +527,7 @@ async def _hospital_page(
             "facility_code": info.facility_code,
             "address": info.address,
             "phone": info.phone,
+            "head_insurance_number": info.head_insurance_number,
         }
     return await render_page(
         request,
@@ -548,7 +549,10 @@ async def hospital_page(request: Request[Any, Any, Any], notice: FromQuery[str |
 async def hospital_save(request: Request[Any, Any, Any], data: MultipartBody[dict[str, Any]]) -> Response[Any]:
     kernel = _kernel(request)
     ctx = context_of(request)
-    form = {name: str(data.get(name) or "") for name in ("name", "facility_code", "address", "phone")}
+    form = {
+        name: str(data.get(name) or "")
+        for name in ("name", "facility_code", "address", "phone", "head_insurance_number")
+    }
     logo: tuple[bytes, str] | None = None
     upload = data.get("logo")
     if isinstance(upload, UploadFile):
@@ -564,6 +568,7 @@ async def hospital_save(request: Request[Any, Any, Any], data: MultipartBody[dic
             address=form["address"],
             phone=form["phone"],
             logo=logo,
+            head_insurance_number=form["head_insurance_number"],
         )
     except DomainError as err:
         field = _field_of(err, "name")

@@ -288,7 +288,9 @@ async def api_get_hospital(request: Request[Any, Any, Any]) -> HospitalOut:
     kernel = _kernel(request)
     async with kernel.db.transaction() as session:
         info = await get_hospital(session, kernel.settings.hospital)
-    return HospitalOut(info.name, info.facility_code, info.address, info.phone, info.has_logo)
+    return HospitalOut(
+        info.name, info.facility_code, info.address, info.phone, info.has_logo, info.head_insurance_number
+    )
 
 
 @put("/config/hospital", opt=requires("admin.config"))
@@ -300,8 +302,11 @@ async def api_put_hospital(request: Request[Any, Any, Any], data: JSONBody[Hospi
         facility_code=data.facility_code,
         address=data.address,
         phone=data.phone,
+        head_insurance_number=data.head_insurance_number,
     )
-    return HospitalOut(info.name, info.facility_code, info.address, info.phone, info.has_logo)
+    return HospitalOut(
+        info.name, info.facility_code, info.address, info.phone, info.has_logo, info.head_insurance_number
+    )
 
 
 async def user_exists(kernel: Kernel, username: str) -> bool:

@@ -110,6 +110,7 @@ class HospitalIn(msgspec.Struct):
     facility_code: str
     address: str = ""
     phone: str = ""
+    head_insurance_number: str | None = None  # MA_TTDV, 10 digits; None keeps the stored one
 
 
 class HospitalOut(msgspec.Struct):
@@ -118,3 +119,4 @@ class HospitalOut(msgspec.Struct):
     address: str
     phone: str
     has_logo: bool
+    head_insurance_number: str = ""

@@ -20,6 +20,7 @@ from his.catalogs import service as catalogs_service
 from his.claims import api, mapping, service
 from his.cli import build_cli
 from his.kernel.audit.models import AuditRecord
+from his.kernel.hospital import get_hospital, update_hospital
 from his.kernel.runtime import Kernel, build_kernel
 from his.reception import api as reception
 from his.settings import Settings
@@ -161,6 +162,28 @@ async def test_progress_notes_come_from_the_exam_notes_for_treatment_visits_only
     assert [(n.dien_bien_ls, n.nguoi_thuc_hien) for n in notes] == [
         ("Họng đỏ, phổi không ran. CSST<M88>", [CERTIFICATE])
     ]
+
+
+async def test_the_signer_comes_from_the_hospital_configuration(claims_kernel: Kernel, patients: Patients) -> None:
+    code, _dispensing = await full_visit(claims_kernel, patients.insured)
+    async with claims_kernel.db.transaction() as session:
+        visit = await reception.get_visit_by_code(session, code=code)
+        account = await billing.sync_visit(session, kernel=claims_kernel, actor=CASHIER, visit_code=code)
+        before = await service.visit_facts(session, claims_kernel, visit, account)
+        hospital = await get_hospital(session, claims_kernel.settings.hospital)
+        await update_hospital(
+            session,
+            claims_kernel.clock,
+            claims_kernel.settings.hospital,
+            name=hospital.name,
+            facility_code=hospital.facility_code,
+            address="",
+            phone="",
+            head_insurance_number="7900000002",
+        )
+        after = await service.visit_facts(session, claims_kernel, visit, account)
+    # The older setting counts only while the configuration has none.
+    assert (before.head_insurance_number, after.head_insurance_number) == (HEAD, "7900000002")
 
 
 async def _visits(settings: Settings, *, with_refused: bool) -> tuple[str, str | None]:

@@ -64,8 +64,6 @@ def demo_hospital(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         assert migrated.returncode == 0, migrated.stderr[-3000:]
         seeded = his(env, "demo", "seed")
         assert seeded.returncode == 0, seeded.stderr[-3000:]
-    # The signer's insurance number (MA_TTDV) is hospital configuration the demo does not invent.
-    env |= {"HIS_CLAIMS__HEAD_INSURANCE_NUMBER": "7999900001"}
     port = _free_port()
     log = root / "server.log"
     with log.open("wb") as output:

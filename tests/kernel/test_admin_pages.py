@@ -291,7 +291,12 @@ def test_hospital_configuration_and_logo(client: TestClient[Litestar]) -> None:
     csrf = login(client, "admin")
     before = client.get("/api/v1/config/hospital").json()
     no_file = {"logo": ("", b"", "application/octet-stream")}
-    fields = {"name": "Bệnh viện Đa khoa Huyện Thử", "address": "02 Lê Lợi", "phone": "0270 3822 111"}
+    fields = {
+        "name": "Bệnh viện Đa khoa Huyện Thử",
+        "address": "02 Lê Lợi",
+        "phone": "0270 3822 111",
+        "head_insurance_number": "7912345678",
+    }
 
     bad_code = submit(client, "/admin/hospital", csrf, {**fields, "facility_code": "7900"}, files=no_file)
     assert bad_code.status_code == 422
@@ -307,6 +312,12 @@ def test_hospital_configuration_and_logo(client: TestClient[Litestar]) -> None:
     refused = submit(client, "/admin/hospital", csrf, {**fields, "facility_code": "79001"}, files=too_big)
     assert refused.status_code == 422 and "Logo phải nhỏ hơn 512 KB" in refused.text
     assert client.get("/hospital/logo").status_code == 404
+    bad_signer = {**fields, "facility_code": "79001", "head_insurance_number": "79123"}
+    refused = submit(client, "/admin/hospital", csrf, bad_signer, files=no_file)
+    assert (
+        refused.status_code == 422 and "Mã số BHXH của thủ trưởng đơn vị (MA_TTDV) gồm đúng 10 chữ số" in refused.text
+    )
+    assert client.get("/api/v1/config/hospital").json() == before
 
     png = tiny_png()
     saved = submit(
@@ -332,7 +343,10 @@ def test_hospital_configuration_and_logo(client: TestClient[Litestar]) -> None:
     submit(client, "/admin/hospital", csrf, {**fields, "facility_code": "79002"}, files=no_file)
     assert client.get("/hospital/logo").content == png
     details = [r["detail"] for r in audit_items(client, action="config.update")]
-    assert details == ["Bệnh viện Đa khoa Huyện Thử; 79002", "Bệnh viện Đa khoa Huyện Thử; 79001; logo"]
+    assert details == [
+        "Bệnh viện Đa khoa Huyện Thử; 79002; MA_TTDV 7912345678",
+        "Bệnh viện Đa khoa Huyện Thử; 79001; MA_TTDV 7912345678; logo",
+    ]
 
 
 # ---------------------------------------------------------------- audit history
