@@ -86,6 +86,8 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=True,
         log_level="warning",
+        # Live displays hold their streams open; they reconnect and replay, so a restart need not wait for them.
+        timeout_graceful_shutdown=5,
         factory=True,
         access_log=False,
     )

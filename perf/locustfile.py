@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from load.clinic import ExamService, Prescribed, Ticket
 from load.people import newcomer, vital_signs
+from load.queues import QueueCounter, QueueDisplay, QueueKiosk  # noqa: F401  (Locust runs every User class here)
 from load.staff import StaffUser
 from locust import between, task
 
