@@ -55,7 +55,7 @@ def installed_modules() -> tuple[ModulePlugin, ...]:
         catalogs_plugin(),
         patients_plugin(),
         reception_plugin(),
-        outpatient_plugin(),
+        outpatient_plugin(prescription_checks=decision_plugin().prescription_checks),
         pharmacy_plugin(),
         billing_plugin(),
         bhyt_plugin(),

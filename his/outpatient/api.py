@@ -6,9 +6,15 @@ Reads here are not audited: the caller audits the read of patient data it shows 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from his.kernel.clock import Clock
 from his.outpatient import rules, service
+from his.outpatient.checks import ActiveDrug, PrescriptionDraft
 from his.outpatient.models import Diagnosis, Encounter, Prescription, PrescriptionLine, PrescriptionOverride
 from his.outpatient.schemas import (
     DiagnosisOut,
@@ -19,7 +25,16 @@ from his.outpatient.schemas import (
     VitalsOut,
 )
 
-__all__ = ["find_encounter", "get_encounter", "get_prescription", "get_prescription_by_id"]
+__all__ = [
+    "active_drugs_of_everyone",
+    "draft_for",
+    "find_encounter",
+    "get_encounter",
+    "get_prescription",
+    "get_prescription_by_id",
+    "prescriptions_after",
+    "prescriptions_of_patient",
+]
 
 
 def line_out(row: PrescriptionLine) -> LineOut:
@@ -158,3 +173,30 @@ async def get_prescription(session: AsyncSession, *, code: str) -> PrescriptionO
 
 async def get_prescription_by_id(session: AsyncSession, *, prescription_id: int) -> PrescriptionOut:
     return await prescription_out(session, await service.get_prescription_row(session, prescription_id=prescription_id))
+
+
+# ---------------------------------------------------------------- for decision support (issue 5)
+
+
+async def draft_for(
+    session: AsyncSession, clock: Clock, *, visit_id: int, lines: Sequence[tuple[str, Decimal, int, int]]
+) -> PrescriptionDraft:
+    """The facts a decision-support check would see if these lines (drug code, dose per time, times per day,
+    days) were signed now for this visit's patient; nothing is validated or written."""
+    return await service.draft_for(session, clock, visit_id, lines)
+
+
+async def active_drugs_of_everyone(session: AsyncSession, *, on: date) -> dict[int, list[ActiveDrug]]:
+    """Every patient's active outpatient drugs on `on`, by patient id."""
+    return await service.active_drugs_of_everyone(session, on)
+
+
+async def prescriptions_after(session: AsyncSession, *, after_id: int, limit: int = 200) -> list[PrescriptionOut]:
+    """Prescriptions (issued or cancelled) with an id above `after_id`, oldest first, with lines and overrides."""
+    return [await prescription_out(session, row) for row in await service.prescriptions_after(session, after_id, limit)]
+
+
+async def prescriptions_of_patient(session: AsyncSession, *, patient_id: int, limit: int = 20) -> list[PrescriptionOut]:
+    """The patient's prescriptions, newest first (renewal of an earlier one)."""
+    rows = await service.prescriptions_of_patient(session, patient_id, limit)
+    return [await prescription_out(session, row) for row in rows]

@@ -710,6 +710,40 @@ async def line_row(
     return await render_fragment(request, "outpatient/_line_row.html", line=row, errors={}, index=0)
 
 
+@get("/outpatient/visits/{visit_id:int}/renew/{prescription_id:int}", opt=PRESCRIBE, include_in_schema=False)
+async def renew_page(
+    request: Request[Any, Any, Any], visit_id: FromPath[int], prescription_id: FromPath[int]
+) -> Response[str]:
+    """Renewal: the exam page with an earlier prescription of the same patient copied into the new one, to change
+    before signing (decision support checks it like any other)."""
+    kernel = _kernel(request)
+    async with kernel.db.transaction() as session:
+        visit = await reception.get_visit(session, visit_id=visit_id)
+        earlier = await api.get_prescription_by_id(session, prescription_id=prescription_id)
+        if earlier.patient_id != visit.patient_id:
+            raise NotFound(_("No prescription {code}"), code=str(prescription_id))
+        day = local_date(kernel.clock.now())
+        lines = []
+        for line in earlier.lines:
+            drug = await catalogs.get_drug(session, code=line.drug_code, as_of=day)
+            if drug is None:  # no longer in the catalog: the doctor chooses another drug
+                continue
+            lines.append(
+                {
+                    "drug_code": drug.code,
+                    "drug_name": f"{drug.name} ({service.substances_text(drug)})",
+                    "unit": drug.unit,
+                    "dose_per_time": str(line.dose_per_time),
+                    "times_per_day": str(line.times_per_day),
+                    "days": str(line.days),
+                    "quantity": "",
+                    "instructions": line.instructions,
+                }
+            )
+    # Only the lines: the form's other values would stand in for the examination's saved fields on the page.
+    return await _exam_page(request, visit_id, form=_Form({}, {}, lines))
+
+
 PAGE_HANDLERS = (
     prescription_file,
     worklist_page,
@@ -725,4 +759,5 @@ PAGE_HANDLERS = (
     drug_results,
     diagnosis_row,
     line_row,
+    renew_page,
 )

@@ -679,3 +679,67 @@ async def cancel_prescription(
         ),
     )
     return prescription
+
+
+# ---------------------------------------------------------------- for decision support (issue 5)
+
+
+async def draft_for(
+    session: AsyncSession, clock: Clock, visit_id: int, lines: Sequence[tuple[str, Decimal, int, int]]
+) -> PrescriptionDraft:
+    """The draft a check sees while the doctor is still writing: (drug code, dose per time, times per day, days)
+    per line, unknown drug codes skipped and unreadable numbers taken as 0. Nothing is validated or written."""
+    encounter = await get_encounter_row(session, visit_id)
+    day = local_date(clock.now())
+    patient = await patients.get_patient(session, patient_id=encounter.patient_id, on=day)
+    draft_lines: list[_Line] = []
+    seen: set[str] = set()
+    for code, dose_per_time, times_per_day, days in lines:
+        drug = await catalogs.get_drug(session, code=code.strip(), as_of=day)
+        if drug is None or drug.code in seen:
+            continue
+        seen.add(drug.code)
+        dose = rules.LineDose(dose_per_time, times_per_day, days, None)
+        klass = rules.drug_class(s.substance for s in drug.substances)
+        quantity = rules.line_quantity(dose) if dose_per_time > 0 and times_per_day > 0 and days > 0 else 0
+        draft_lines.append(_Line(drug, klass, dose, quantity, ""))
+    return await _draft(session, encounter, patient, draft_lines, encounter.weight_kg)
+
+
+async def active_drugs_of_everyone(session: AsyncSession, on: date) -> dict[int, list[ActiveDrug]]:
+    """Every patient's drugs of issued prescriptions whose days have not run out on `on` (whole-hospital
+    screening), by patient id."""
+    since = datetime.combine(on - timedelta(days=rules.MAX_DAYS + 1), time(), tzinfo=UTC)
+    rows = await session.execute(
+        select(Prescription, PrescriptionLine)
+        .join(PrescriptionLine, PrescriptionLine.prescription_id == Prescription.id)
+        .where(Prescription.status == "issued", Prescription.issued_at >= since)
+        .order_by(Prescription.patient_id, Prescription.id, PrescriptionLine.position)
+    )
+    by_patient: dict[int, list[ActiveDrug]] = {}
+    for prescription, line in rows.all():
+        until = local_date(prescription.issued_at) + timedelta(days=line.days)
+        if until > on:
+            substances = [part.strip() for part in line.substances.split(" + ") if part.strip()]
+            by_patient.setdefault(prescription.patient_id, []).append(
+                ActiveDrug(line.drug_code, line.drug_name, substances, prescription.code, until)
+            )
+    return by_patient
+
+
+async def prescriptions_after(session: AsyncSession, after_id: int, limit: int) -> list[Prescription]:
+    """Prescriptions with an id above `after_id`, oldest first (a reader that keeps its own cursor)."""
+    rows = await session.scalars(
+        select(Prescription).where(Prescription.id > after_id).order_by(Prescription.id).limit(limit)
+    )
+    return list(rows)
+
+
+async def prescriptions_of_patient(session: AsyncSession, patient_id: int, limit: int) -> list[Prescription]:
+    rows = await session.scalars(
+        select(Prescription)
+        .where(Prescription.patient_id == patient_id)
+        .order_by(Prescription.issued_at.desc(), Prescription.id.desc())
+        .limit(limit)
+    )
+    return list(rows)

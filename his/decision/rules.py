@@ -1,0 +1,142 @@
+"""Pure rules of the decision module: no I/O. Paediatric dose calculation, reading a catalog strength, the
+stable key of an alert, override rates."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from his.kernel.i18n import lazy as _
+
+ALLERGY_SEVERITIES = ("mild", "moderate", "severe", "unknown")
+TIERS = ("contraindicated", "avoid", "precaution", "note")
+SEVERITY_LABELS = {"hard_stop": _("Stop"), "warning": _("Warning"), "info": _("Information")}
+MSG_REASON_REQUIRED = _("Give the reason")
+# Units of a catalog strength, in milligrams.
+_MG_PER_UNIT = {"mg": 1.0, "g": 1000.0, "mcg": 0.001, "µg": 0.001, "μg": 0.001, "ug": 0.001}
+_STRENGTH = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(mg|g|mcg|µg|μg|ug)\s*$", re.IGNORECASE)
+# "Amoxicilin 500 mg" -> "Amoxicilin": the strength outpatient appends to the substance in a prescription line.
+_TRAILING_STRENGTH = re.compile(r"\s+\d+(?:[.,]\d+)?\s*(?:mg|g|mcg|µg|μg|ug|ml|iu|ui|%)\b.*$", re.IGNORECASE)
+# A dose per time given in these units counts whole forms (one tablet holds the catalog strength).
+COUNTABLE_UNITS = frozenset({"viên", "vien", "gói", "goi", "ống", "ong", "lọ", "lo", "tablet", "capsule", "sachet"})
+
+
+def substance_name(text: str) -> str:
+    """The substance of a prescription line's "substance strength" text."""
+    return _TRAILING_STRENGTH.sub("", text).strip()
+
+
+def strength_mg(strength: str) -> float | None:
+    """Milligrams in one unit of a solid strength ("500 mg", "1 g"); None for concentrations ("10 mg/ml")."""
+    match = _STRENGTH.match(strength or "")
+    if match is None:
+        return None
+    return float(match.group(1).replace(",", ".")) * _MG_PER_UNIT[match.group(2).lower()]
+
+
+def dose_mg(dose_per_time: Decimal, unit: str, strengths: list[str]) -> float | None:
+    """The dose per administration in mg when the catalog tells it: one substance, a solid strength, a dose counted
+    in whole forms (tablets, sachets, ampoules)."""
+    if len(strengths) != 1 or unit.strip().lower() not in COUNTABLE_UNITS:
+        return None
+    per_unit = strength_mg(strengths[0])
+    return None if per_unit is None else round(float(dose_per_time) * per_unit, 4)
+
+
+def alert_key(rule: str, drugs: list[int]) -> str:
+    """The stable identity of an alert: its rule and the drugs (indexes into new + active) it is about."""
+    return f"{rule}@{','.join(str(i) for i in sorted(drugs))}" if drugs else rule
+
+
+def rule_of_key(key: str) -> str:
+    return key.split("@", 1)[0]
+
+
+def mosteller_bsa(height_cm: float, weight_kg: float) -> float:
+    """Body surface area in m² (Mosteller): sqrt(height cm × weight kg / 3600)."""
+    return math.sqrt(height_cm * weight_kg / 3600.0)
+
+
+@dataclass(frozen=True, slots=True)
+class DoseResult:
+    basis: str  # "weight" | "bsa"
+    per_dose_mg: float
+    per_day_mg: float
+    bsa_m2: float | None
+    capped: bool  # the adult maximum was reached
+
+
+def paediatric_dose(
+    *,
+    weight_kg: float,
+    times_per_day: int,
+    mg_per_kg: float | None = None,
+    mg_per_m2: float | None = None,
+    height_cm: float | None = None,
+    per_day: bool = False,
+    max_per_dose_mg: float | None = None,
+) -> DoseResult:
+    """A child's dose from a dose per kg of body weight or per m² of body surface (Mosteller).
+    `per_day`: the given dose is per day, divided into `times_per_day` doses. Capped at `max_per_dose_mg`."""
+    if weight_kg <= 0 or weight_kg > 200:
+        raise ValueError("weight out of range")
+    if times_per_day < 1 or times_per_day > 24:
+        raise ValueError("times per day out of range")
+    bsa: float | None = None
+    if mg_per_kg is not None:
+        amount, basis = mg_per_kg * weight_kg, "weight"
+    elif mg_per_m2 is not None:
+        if height_cm is None or height_cm <= 0 or height_cm > 250:
+            raise ValueError("height out of range")
+        bsa = mosteller_bsa(height_cm, weight_kg)
+        amount, basis = mg_per_m2 * bsa, "bsa"
+    else:
+        raise ValueError("give mg/kg or mg/m²")
+    per_dose = amount / times_per_day if per_day else amount
+    capped = max_per_dose_mg is not None and per_dose > max_per_dose_mg
+    if capped and max_per_dose_mg is not None:
+        per_dose = max_per_dose_mg
+    return DoseResult(basis, round(per_dose, 2), round(per_dose * times_per_day, 2), bsa and round(bsa, 3), capped)
+
+
+def override_rate(fired: int, overridden: int) -> float:
+    return overridden / fired if fired else 0.0
+
+
+# The shipped protocols' texts (cdss.protocols.default_protocols), which the pages show through the translator.
+# They live in the pure engine, out of the extractor's reach, so their translations live in this module's catalog;
+# tests/decision/test_rules.py keeps this list equal to the protocols' texts.
+PROTOCOL_TEXTS = (
+    _("Community-acquired pneumonia (adult)"),
+    _("Chest X-ray"),
+    _("Complete blood count, CRP"),
+    _("SpO2; severity score (CURB-65)"),
+    _("Sputum Gram stain and culture when treated in hospital"),
+    _("Amoxicillin 1 g three times a day, 5 days (no comorbidity)"),
+    _("Amoxicillin-clavulanate or a 2nd/3rd-generation cephalosporin + a macrolide (comorbidity)"),
+    _("Pneumonia without an antibiotic among the patient's drugs"),
+    _("Hypertension"),
+    _("Serum creatinine and eGFR, potassium, sodium"),
+    _("Fasting glucose or HbA1c, lipid panel"),
+    _("Urine albumin/creatinine ratio, ECG"),
+    _("ACE inhibitor or ARB, calcium-channel blocker, or thiazide-like diuretic"),
+    _("Hypertension with diabetes without an ACE inhibitor or ARB"),
+    _("Type 2 diabetes"),
+    _("HbA1c every 3 months until at target"),
+    _("Serum creatinine and eGFR, urine albumin/creatinine ratio, lipid panel"),
+    _("Foot examination, retinal examination yearly"),
+    _("Metformin first line unless contraindicated"),
+    _("Type 2 diabetes without metformin and no contraindication recorded"),
+)
+# Words shown through the translator from data: allergy severities, template states.
+DATA_WORDS = (
+    _("mild"),
+    _("moderate"),
+    _("severe"),
+    _("unknown"),
+    _("draft"),
+    _("active"),
+    _("inactive"),
+)
