@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from his.cli import build_cli
 from his.kernel.audit.chain import GENESIS_HASH, AuditFields, find_first_break, record_hash
 from his.kernel.audit.service import AuditActor, AuditEntry, append_audit, verify_audit_chain
+from his.kernel.clock import FixedClock, vietnam_zone
 from his.kernel.runtime import Kernel
 
 pytestmark = [pytest.mark.criterion(94), pytest.mark.criterion(116)]
@@ -73,6 +74,17 @@ async def test_appended_records_verify(kernel: Kernel) -> None:
     async with kernel.db.transaction() as session:
         checked, broken = await verify_audit_chain(session)
     assert (checked, broken) == (5, None)
+
+
+async def test_a_clock_in_local_time_still_verifies(kernel: Kernel) -> None:
+    """A module may audit with a clock set to a Vietnamese local time (the demo backdates bookings): the record is
+    hashed as the UTC instant it is stored as."""
+    local = FixedClock(datetime(2026, 3, 2, 9, 30, tzinfo=vietnam_zone()))
+    async with kernel.db.transaction() as session:
+        await append_audit(session, local, ACTOR, AuditEntry(action="x.y", object_type="x", object_id="1"))
+    async with kernel.db.transaction() as session:
+        checked, broken = await verify_audit_chain(session)
+    assert (checked, broken) == (1, None)
 
 
 async def test_the_database_refuses_updates_and_deletes(kernel: Kernel) -> None:

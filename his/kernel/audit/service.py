@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,7 +48,8 @@ async def append_audit(session: AsyncSession, clock: Clock, actor: AuditActor, e
     prev_hash = GENESIS_HASH if last is None else last[1]
     fields = AuditFields(
         id=next_id,
-        at=clock.now(),
+        # Stored as UTC: hashing the same instant in another zone would not verify when read back.
+        at=clock.now().astimezone(UTC),
         user_id=actor.user_id,
         username=actor.username,
         role=actor.role,
