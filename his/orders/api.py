@@ -179,11 +179,8 @@ async def analytes(session: AsyncSession, *, service_code: str) -> list[AnalyteO
 
 
 async def patient_record(session: AsyncSession, *, patient_id: int) -> PatientRecordOut:
-    """One patient's shared record: the encounters the care modules expose, their diagnoses, every order with its
-    results, and the prescriptions. NotFound for an unknown patient.
-
-    Encounters come from the visits this module knows (those with orders): outpatient's api finds an
-    examination by visit only (see docs/orders.md, "Clinical data repository")."""
+    """One patient's shared record: the outpatient examinations (and visits with orders but no examination yet),
+    their diagnoses, every order with its results, and the prescriptions. NotFound for an unknown patient."""
     try:
         patient = await patients.get_patient(session, patient_id=patient_id)
     except NotFound:
@@ -191,10 +188,11 @@ async def patient_record(session: AsyncSession, *, patient_id: int) -> PatientRe
     orders = await orders_of_patient(session, patient_id=patient_id)
     encounters: list[EncounterRecord] = []
     medications: list[PrescriptionOut] = []
-    visit_ids = sorted({o.context_id for o in orders if o.context_type == "outpatient"}, reverse=True)
+    examined = {e.visit_id: e for e in await outpatient.encounters_of_patient(session, patient_id=patient_id)}
+    visit_ids = sorted(set(examined) | {o.context_id for o in orders if o.context_type == "outpatient"}, reverse=True)
     for visit_id in visit_ids:
         visit = await reception.get_visit(session, visit_id=visit_id)
-        encounter = await outpatient.find_encounter(session, visit_id=visit_id)
+        encounter = examined.get(visit_id) or await outpatient.find_encounter(session, visit_id=visit_id)
         encounters.append(
             EncounterRecord(
                 visit_id=visit.id,

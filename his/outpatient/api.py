@@ -159,6 +159,13 @@ async def find_encounter(session: AsyncSession, *, visit_id: int) -> EncounterOu
     return None if row is None else await encounter_out(session, row)
 
 
+async def encounters_of_patient(session: AsyncSession, *, patient_id: int, limit: int = 50) -> list[EncounterOut]:
+    """The patient's examinations, newest first, with diagnoses and prescriptions (the clinical record)."""
+    return [
+        await encounter_out(session, row) for row in await service.encounters_of_patient(session, patient_id, limit)
+    ]
+
+
 async def get_encounter(session: AsyncSession, *, visit_id: int) -> EncounterOut:
     """The examination of a reception visit with its diagnoses and prescriptions (and their lines); NotFound
     before the doctor opened it."""

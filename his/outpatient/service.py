@@ -94,6 +94,16 @@ async def find_encounter_row(session: AsyncSession, visit_id: int) -> Encounter 
     return row
 
 
+async def encounters_of_patient(session: AsyncSession, patient_id: int, limit: int) -> list[Encounter]:
+    rows = await session.scalars(
+        select(Encounter)
+        .where(Encounter.patient_id == patient_id)
+        .order_by(Encounter.started_at.desc(), Encounter.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
 async def get_encounter_row(session: AsyncSession, visit_id: int) -> Encounter:
     row = await find_encounter_row(session, visit_id)
     if row is None:

@@ -96,6 +96,16 @@ async def test_vital_signs_refuse_impossible_values_and_warn_on_abnormal_ones(ke
     assert encounter.vitals.weight_kg == Decimal("65")
 
 
+async def test_a_patients_examinations_are_listed_newest_first(kernel: Kernel, clinic: Clinic) -> None:
+    async with kernel.db.transaction() as session:
+        assert await api.encounters_of_patient(session, patient_id=clinic.man) == []
+    await open_exam(kernel, clinic.man_visit)
+    await open_exam(kernel, clinic.woman_visit)
+    async with kernel.db.transaction() as session:
+        mine = await api.encounters_of_patient(session, patient_id=clinic.man)
+    assert [e.visit_id for e in mine] == [clinic.man_visit]
+
+
 async def test_diagnoses_follow_the_national_validity_rules(kernel: Kernel, clinic: Clinic) -> None:
     await open_exam(kernel, clinic.man_visit)
     with pytest.raises(InvalidInput) as two_mains:
