@@ -91,7 +91,8 @@ def _lines(book: RuleBook, table: str, link: str, items: Sequence[dict[str, Any]
 
 
 def claim_records(book: RuleBook, claim: ClaimInput) -> dict[str, list[Record]]:
-    """XML1, XML2 and XML3 always (the lists may be empty); XML4 and XML5 when the claim has such lines."""
+    """XML1, XML2 and XML3 always (the lists may be empty); XML4 and XML5 when the claim has such lines; XML7
+    when it has a discharge paper."""
     summary = claim.summary
     link = summary.ma_lk
     drugs = _lines(book, "XML2", link, [_drug_values(d) for d in claim.drugs])
@@ -109,6 +110,11 @@ def claim_records(book: RuleBook, claim: ClaimInput) -> dict[str, list[Record]]:
         records["XML4"] = _lines(book, "XML4", link, [msgspec.structs.asdict(r) for r in claim.results])
     if claim.progress_notes:
         records["XML5"] = _lines(book, "XML5", link, [msgspec.structs.asdict(n) for n in claim.progress_notes])
+    if claim.discharge_paper is not None:
+        paper = msgspec.structs.asdict(claim.discharge_paper)
+        paper_extra = paper.pop("extra")
+        paper["ma_lk"] = link
+        records["XML7"] = [_record(book.fields["XML7"], paper, paper_extra)]
     return records
 
 

@@ -368,6 +368,27 @@ def check_claim(book: RuleBook, records: Records) -> list[Violation]:
         if records.get("XML5") and kind in NO_PROGRESS_KINDS:
             found.append(Violation("XML1", "MA_LOAI_KCB", MSG_NO_PROGRESS_TABLE, {"kind": kind}))
     found += check_links(records)
+    found += check_discharge_paper(records)
+    return found
+
+
+# XML7 MA_DINH_CHI_THAI: "Trường hợp đình chỉ thai nghén bắt buộc nhập thông tin vào trường thông tin tuổi thai
+# (TUOI_THAI) và ... nguyên nhân đình chỉ thai nghén (NGUYENNHAN_DINHCHI)"; THOIGIAN_DINHCHI likewise (QĐ 130).
+TERMINATION_FIELDS = ("NGUYENNHAN_DINHCHI", "THOIGIAN_DINHCHI", "TUOI_THAI")
+
+
+def check_discharge_paper(records: Records) -> list[Violation]:
+    """XML7: its MA_LK is XML1's, and a termination of pregnancy names its cause, time and gestational age."""
+    found: list[Violation] = []
+    link = ((records.get("XML1") or [{}])[0]).get("MA_LK") or ""
+    for paper in records.get("XML7", ()):
+        value = paper.get("MA_LK") or ""
+        if link and value and value != link:
+            found.append(Violation("XML7", "MA_LK", MSG_LINK, {"value": value, "expected": link}))
+        if paper.get("MA_DINH_CHI_THAI") == "1":
+            for field in TERMINATION_FIELDS:
+                if not paper.get(field):
+                    found.append(Violation("XML7", field, MSG_REQUIRED_WITH, {"other": "MA_DINH_CHI_THAI"}))
     return found
 
 

@@ -215,6 +215,37 @@ class ProgressNote(msgspec.Struct, frozen=True, kw_only=True):
     extra: dict[str, str] = {}
 
 
+class DischargePaper(msgspec.Struct, frozen=True, kw_only=True):
+    """XML7 (CHI_TIEU_DU_LIEU_GIAY_RA_VIEN): the discharge paper of an inpatient stay, one record."""
+
+    so_luu_tru: str
+    ma_yte: str
+    ma_khoa_rv: str
+    ngay_vao: datetime
+    ngay_ra: datetime
+    ma_dinh_chi_thai: int = 0
+    nguyennhan_dinhchi: str | None = None
+    thoigian_dinhchi: datetime | None = None
+    tuoi_thai: int | None = None
+    chan_doan_rv: str
+    pp_dieutri: str
+    ghi_chu: str | None = None
+    ma_ttdv: str
+    ma_bs: str
+    ten_bs: str
+    ngay_ct: date
+    ma_cha: str | None = None
+    ma_me: str | None = None
+    ma_the_tam: str | None = None
+    ho_ten_cha: str | None = None
+    ho_ten_me: str | None = None
+    so_ngay_nghi: int | None = None
+    ngoaitru_tungay: date | None = None
+    ngoaitru_denngay: date | None = None
+    du_phong: str | None = None
+    extra: dict[str, str] = {}
+
+
 class ClaimInput(msgspec.Struct, frozen=True, kw_only=True):
     """Everything one claim file says about one finished visit."""
 
@@ -223,6 +254,7 @@ class ClaimInput(msgspec.Struct, frozen=True, kw_only=True):
     services: list[ServiceLine] = []
     results: list[ParaclinicalResult] = []
     progress_notes: list[ProgressNote] = []
+    discharge_paper: DischargePaper | None = None  # XML7, for an inpatient stay
 
 
 class ValidationReport(msgspec.Struct, frozen=True, kw_only=True):

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from his.bhyt.api import SigningCredentials
 from his.claims import service
-from his.claims.schemas import ExportReport
+from his.claims.schemas import ExportReport, RefusedClaim, SkippedVisit, WrittenClaim
 from his.kernel.audit.service import AuditActor
 from his.kernel.runtime import Kernel
 
-__all__ = ["export_claims"]
+__all__ = ["export_claims", "export_stay"]
 
 
 async def export_claims(
@@ -42,3 +42,12 @@ async def export_claims(
         actor=actor,
         progress=progress,
     )
+
+
+async def export_stay(
+    kernel: Kernel, *, stay_code: str, out_dir: Path, credentials: SigningCredentials, actor: AuditActor
+) -> WrittenClaim | RefusedClaim | SkippedVisit:
+    """The inpatient claim of one discharged stay (MA_LOAI_KCB 03: XML1, XML2, XML3 with the bed days, XML5 from
+    the treatment sheet, XML7 the discharge paper), signed into `out_dir/<MA_LK>.xml`; refused with every reason
+    when it would not validate, skipped when no BHYT card pays. Audited like export_claims."""
+    return await service.export_stay(kernel, stay_code=stay_code, out_dir=out_dir, credentials=credentials, actor=actor)

@@ -19,8 +19,11 @@ from his.bhyt.schemas import ClaimInput
 from his.billing import api as billing
 from his.billing.schemas import AccountSummary
 from his.catalogs import api as catalogs
-from his.claims.mapping import Codes, VisitFacts, load_codes, map_claim
+from his.claims.inpatient import StayFacts, map_inpatient_claim
+from his.claims.mapping import Codes, MappedClaim, VisitFacts, load_codes, map_claim
 from his.claims.schemas import ExportReport, Refusal, RefusedClaim, SkippedVisit, WrittenClaim
+from his.inpatient import api as inpatient
+from his.inpatient.schemas import StayOut
 from his.kernel.audit.service import AuditActor, AuditEntry
 from his.kernel.auth.service import get_user
 from his.kernel.clock import local_date
@@ -35,6 +38,7 @@ from his.reception.schemas import VisitOut
 
 SKIP_NO_CARD = lazy("No BHYT card on this visit: the patient paid the hospital price, there is no claim")
 MSG_NOT_EXPORTED = lazy("The visit could not be prepared: {reason}")
+MSG_NOT_DISCHARGED = lazy("The stay is not discharged yet: its claim is made at discharge")
 # Called before each visit: (position from 1, number of visits, the visit).
 Progress = Callable[[int, int, VisitOut], None]
 
@@ -224,3 +228,86 @@ async def export_claims(
     return ExportReport(
         date_from=date_from, date_to=date_to, out_dir=str(out_dir), written=written, refused=refused, skipped=skipped
     )
+
+
+# ---------------------------------------------------------------- inpatient stays (MA_LOAI_KCB 03 with XML7)
+
+
+async def stay_facts(session: AsyncSession, kernel: Kernel, stay: StayOut, account: AccountSummary) -> StayFacts:
+    """Everything the inpatient mapping needs, read through the modules' public api."""
+    receipts = await billing.receipts_of_account(session, encounter_ref=account.encounter_ref)
+    paid = [r.issued_at for r in receipts if r.cancelled_at is None]
+    services, drugs, supplies = {}, {}, {}
+    for line in account.lines:
+        if line.source_kind == "drug" and (
+            drug := await catalogs.get_drug(session, code=line.code, as_of=line.service_date)
+        ):
+            drugs[line.code] = drug
+        elif line.source_kind == "supply" and (
+            supply := await catalogs.get_supply(session, code=line.code, as_of=line.service_date)
+        ):
+            supplies[line.code] = supply
+        elif service := await catalogs.get_service(session, code=line.code, as_of=line.service_date):
+            services[line.code] = service
+    day = local_date(stay.discharged_at or stay.admitted_at)
+    department_codes: dict[str, str] = {}
+    for code in {stay.department_code, *(o.department_code for o in stay.occupancies)}:
+        department = await catalogs.get_department(session, code=code, as_of=day)
+        if department is not None and department.bhyt_code:
+            department_codes[code] = department.bhyt_code
+    hospital = await get_hospital(session, kernel.settings.hospital)
+    return StayFacts(
+        facility_code=hospital.facility_code,
+        head_insurance_number=hospital.head_insurance_number or kernel.settings.claims.head_insurance_number,
+        patient=await patients.get_patient(session, patient_id=stay.patient_id, on=day),
+        stay=stay,
+        account=account,
+        paid_at=max(paid) if paid else None,
+        department_codes=department_codes,
+        doctor_certificate=await _doctor_certificate(session, stay.discharged_by or stay.doctor, day),
+        sheet=await inpatient.treatment_sheet(session, stay_id=stay.id),
+        services=services,
+        drugs=drugs,
+        supplies=supplies,
+    )
+
+
+async def inpatient_claim(session: AsyncSession, kernel: Kernel, stay_code: str) -> tuple[StayOut, MappedClaim]:
+    stay = await inpatient.get_stay_by_code(session, code=stay_code)
+    account = await billing.account_summary(session, kernel=kernel, encounter_ref=stay.code)
+    return stay, map_inpatient_claim(await stay_facts(session, kernel, stay, account), load_codes())
+
+
+async def export_stay(
+    kernel: Kernel, *, stay_code: str, out_dir: Path, credentials: bhyt.SigningCredentials, actor: AuditActor
+) -> WrittenClaim | RefusedClaim | SkippedVisit:
+    """The signed claim file `<MA_LK>.xml` of one discharged stay, or its refusal with every reason."""
+    check, build = _checker(credentials)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    part = out_dir / f".{stay_code}.xml.part"
+    try:
+        async with kernel.db.transaction() as session:
+            stay, mapped = await inpatient_claim(session, kernel, stay_code)
+            if mapped.claim.summary.ma_the_bhyt == []:
+                return SkippedVisit(visit_code=stay.code, patient_id=stay.patient_id, reason=SKIP_NO_CARD)
+            refusals = mapped.problems + check(mapped.claim)
+            if stay.status != "discharged":
+                refusals.append(Refusal(table="XML1", field="NGAY_RA", msgid=MSG_NOT_DISCHARGED, params={}))
+            entry = AuditEntry(
+                action="claims.refuse" if refusals else "claims.export",
+                object_type="claim",
+                object_id=stay.code,
+                patient_id=str(stay.patient_id),
+                detail="; ".join(r.label() for r in refusals)[:500] if refusals else f"{stay.code}.xml",
+            )
+            if refusals:
+                await kernel.audit(actor, entry, session)
+                return RefusedClaim(visit_code=stay.code, patient_id=stay.patient_id, refusals=refusals)
+            part.write_bytes(build(mapped.claim, local_date(kernel.clock.now())))
+            await kernel.audit(actor, entry, session)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    path = out_dir / f"{stay.code}.xml"
+    part.replace(path)
+    return WrittenClaim(visit_code=stay.code, patient_id=stay.patient_id, file=str(path))

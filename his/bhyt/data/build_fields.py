@@ -5,7 +5,7 @@
 SOURCE_DIR defaults to ../shared/standards/vn/xml130-fields beside the repository, DIR to this folder. It reads each
 source row, infers type, size, format, separator and code list from the
 Vietnamese text (type and size columns, the meaning and the QĐ 4750 amendment), then applies REVIEW, the decisions
-taken by reading the text of the check-in table and tables XML1 to XML5 by hand. Rows of REVIEW are marked
+taken by reading the text of the check-in table and tables XML1 to XML5 and XML7 by hand. Rows of REVIEW are marked
 ``reviewed=yes``; the other tables' rows are the inference alone (``reviewed=no``) until someone reviews them.
 
 Running it twice gives the same files. It wrote the committed fields.csv and code_lists.csv; later amendments are
@@ -317,6 +317,35 @@ REVIEW: dict[str, dict[str, Review]] = {
         "PHAU_THUAT": C("only when a procedure was done"),
         "THOI_DIEM_DBLS": Y(**_DT),
         "NGUOI_THUC_HIEN": Y(separator=";"),
+        "DU_PHONG": N("reserved"),
+    },
+    # XML7 (giấy ra viện), reviewed for the inpatient claim (his/inpatient).
+    "XML7": {
+        "MA_LK": Y(),
+        "SO_LUU_TRU": Y(),
+        "MA_YTE": Y(),
+        "MA_KHOA_RV": Y(),
+        "NGAY_VAO": Y(**_DT),
+        "NGAY_RA": Y(**_DT),
+        "MA_DINH_CHI_THAI": Y("1 termination of pregnancy, 0 none"),
+        "NGUYENNHAN_DINHCHI": C("required when MA_DINH_CHI_THAI is 1"),
+        "THOIGIAN_DINHCHI": C("required when MA_DINH_CHI_THAI is 1", **_DT),
+        "TUOI_THAI": C("required when MA_DINH_CHI_THAI is 1 (1 to 42 weeks)"),
+        "CHAN_DOAN_RV": Y(),
+        "PP_DIEUTRI": Y(),
+        "GHI_CHU": C("for a discharge paper used for social-insurance benefits"),
+        "MA_TTDV": Y(),
+        "MA_BS": Y(),
+        "TEN_BS": Y(),
+        "NGAY_CT": Y(**_D),
+        "MA_CHA": C("children under 16 with a father"),
+        "MA_ME": C("children under 16 with a mother"),
+        "MA_THE_TAM": C("only a temporary card of a newborn or an organ donor"),
+        "HO_TEN_CHA": C("children under 16 with a father"),
+        "HO_TEN_ME": C("children under 16 with a mother"),
+        "SO_NGAY_NGHI": C("only when outpatient rest after discharge is granted"),
+        "NGOAITRU_TUNGAY": C("only when outpatient rest after discharge is granted", **_D),
+        "NGOAITRU_DENNGAY": C("only when outpatient rest after discharge is granted", **_D),
         "DU_PHONG": N("reserved"),
     },
 }

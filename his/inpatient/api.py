@@ -1,0 +1,192 @@
+"""Public functions of the inpatient module: other modules (claims, statistics) read stays through these."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from his.catalogs import api as catalogs
+from his.inpatient import rules, service
+from his.inpatient.models import Bed, Occupancy, SheetEntry, Stay
+from his.inpatient.schemas import (
+    BedOut,
+    BoardOut,
+    OccupancyOut,
+    SheetDayOut,
+    SheetEntryOut,
+    SheetOrderOut,
+    StayOut,
+)
+from his.kernel.clock import local_date
+from his.kernel.errors import NotFound
+from his.kernel.i18n import lazy as _
+from his.orders import api as orders
+from his.patients import api as patients
+
+
+def _occupancy_out(row: Occupancy, beds: dict[int, Bed]) -> OccupancyOut:
+    return OccupancyOut(
+        bed_code=beds[row.bed_id].code,
+        department_code=row.department_code,
+        started_at=row.started_at,
+        released_at=row.released_at,
+        release_reason=row.release_reason,
+        by_user=row.by_user,
+    )
+
+
+async def stay_out(session: AsyncSession, row: Stay) -> StayOut:
+    occupancies = await service.occupancies_of(session, row.id)
+    beds = {o.bed_id: await session.get(Bed, o.bed_id) for o in occupancies}
+    known = {k: v for k, v in beds.items() if v is not None}
+    patient = await patients.get_patient(session, patient_id=row.patient_id)
+    open_bed = next((known[o.bed_id].code for o in occupancies if o.released_at is None), None)
+    return StayOut(
+        id=row.id,
+        code=row.code,
+        patient_id=row.patient_id,
+        patient_code=patient.code,
+        patient_name=patient.full_name,
+        source=row.source,
+        source_visit_id=row.source_visit_id,
+        department_code=row.department_code,
+        doctor=row.doctor,
+        doctor_name=row.doctor_name,
+        status=row.status,
+        admitted_at=row.admitted_at,
+        admission_icd10=row.admission_icd10,
+        admission_diagnosis=row.admission_diagnosis,
+        reason=row.reason,
+        card_number=row.card_number,
+        weight_kg=row.weight_kg,
+        bed_code=open_bed,
+        discharged_at=row.discharged_at,
+        discharge_icd10=row.discharge_icd10,
+        discharge_diagnosis=row.discharge_diagnosis,
+        treatment_method=row.treatment_method,
+        discharge_note=row.discharge_note,
+        outcome=row.outcome,
+        discharge_kind=row.discharge_kind,
+        bed_days=row.bed_days,
+        discharged_by=row.discharged_by,
+        discharged_by_name=row.discharged_by_name,
+        occupancies=[_occupancy_out(o, known) for o in occupancies],
+    )
+
+
+async def get_stay(session: AsyncSession, *, stay_id: int) -> StayOut:
+    return await stay_out(session, await service.get_stay_row(session, stay_id))
+
+
+async def get_stay_by_code(session: AsyncSession, *, code: str) -> StayOut:
+    row = await service.find_stay_by_code(session, code)
+    if row is None:
+        raise NotFound(_("Unknown inpatient stay {id}"), id=code)
+    return await stay_out(session, row)
+
+
+async def current_stays(session: AsyncSession, *, department_code: str | None = None) -> list[StayOut]:
+    return [await stay_out(session, row) for row in await service.current_stays(session, department_code)]
+
+
+async def stays_of_patient(session: AsyncSession, *, patient_id: int) -> list[StayOut]:
+    return [await stay_out(session, row) for row in await service.stays_of_patient(session, patient_id)]
+
+
+async def departments_with_beds(session: AsyncSession) -> list[str]:
+    return await service.departments_with_beds(session)
+
+
+async def bed_board(session: AsyncSession, *, department_code: str) -> BoardOut:
+    """Every bed of the department with its status and occupant, the counts by status, and the stays of the
+    department waiting for a bed."""
+    department = await catalogs.get_department(session, code=department_code)
+    if department is None:
+        raise NotFound(_("Unknown department {code}"), code=department_code)
+    beds = await service.beds_of(session, department_code)
+    wards = await service.ward_names(session)
+    open_rows = await service.open_occupancies(session, [b.id for b in beds])
+    stays = {s.id: s for s in await service.current_stays(session, department_code)}
+    names: dict[int, str] = {}
+    out: list[BedOut] = []
+    for bed in beds:
+        occ = open_rows.get(bed.id)
+        stay = (stays.get(occ.stay_id) or await service.get_stay_row(session, occ.stay_id)) if occ else None
+        if stay is not None and stay.patient_id not in names:
+            names[stay.patient_id] = (await patients.get_patient(session, patient_id=stay.patient_id)).full_name
+        ward = wards[bed.ward_id]
+        out.append(
+            BedOut(
+                code=bed.code,
+                ward_code=ward.code,
+                ward_name=ward.name,
+                department_code=bed.department_code,
+                kind=bed.kind,
+                service_code=bed.service_code,
+                status=bed.status,
+                stay_id=stay.id if stay else None,
+                stay_code=stay.code if stay else None,
+                patient_id=stay.patient_id if stay else None,
+                patient_name=names.get(stay.patient_id) if stay else None,
+                since=occ.started_at if occ else None,
+            )
+        )
+    counts = Counter(b.status for b in out)
+    bedded = {o.stay_id for o in open_rows.values()}
+    waiting_rows = [s for s in stays.values() if s.id not in bedded]
+    waiting = [await stay_out(session, s) for s in waiting_rows]
+    return BoardOut(
+        department_code=department.code,
+        department_name=department.name,
+        beds=out,
+        counts={status: counts.get(status, 0) for status in rules.BED_STATUSES},
+        waiting=waiting,
+    )
+
+
+def entry_out(row: SheetEntry) -> SheetEntryOut:
+    return SheetEntryOut(
+        id=row.id,
+        day=row.day,
+        written_at=row.written_at,
+        author=row.author,
+        author_name=row.author_name,
+        progress=row.progress,
+        care_orders=row.care_orders,
+        pulse=row.pulse,
+        temperature=row.temperature,
+        systolic=row.systolic,
+        diastolic=row.diastolic,
+        respiratory_rate=row.respiratory_rate,
+        spo2=row.spo2,
+    )
+
+
+async def treatment_sheet(session: AsyncSession, *, stay_id: int) -> list[SheetDayOut]:
+    """The treatment sheet by day: the notes, vital signs and care orders written, and the orders of his.orders
+    placed for the stay that day."""
+    stay = await service.get_stay_row(session, stay_id)
+    entries = await service.sheet_entries(session, stay.id)
+    placed = await orders.orders_of_context(session, context_type="inpatient", context_id=stay.id)
+    days: dict[date, SheetDayOut] = {}
+
+    def day_of(day: date) -> SheetDayOut:
+        if day not in days:
+            days[day] = SheetDayOut(day=day, entries=[], orders=[])
+        return days[day]
+
+    for entry in entries:
+        day_of(entry.day).entries.append(entry_out(entry))
+    for order in placed:
+        day_of(local_date(order.ordered_at)).orders.append(
+            SheetOrderOut(
+                code=order.code,
+                service_code=order.service_code,
+                name=order.service_name,
+                status=order.status,
+                placed_at=order.ordered_at,
+            )
+        )
+    return [days[d] for d in sorted(days)]

@@ -1,0 +1,167 @@
+"""Transfer shapes of the inpatient module: what his.inpatient.api and the HTTP API take and return."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import msgspec
+
+Source = Literal["outpatient", "emergency", "direct"]
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+
+
+class WardIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: Code
+    department_code: Code
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class BedIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: Code
+    ward_code: Code
+    service_code: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    kind: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] = "standard"
+
+
+class AdmitIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An admission. outpatient: `visit_id` of an examination whose disposition is "admit"; emergency: `visit_id`
+    of an emergency reception visit; direct: `patient_id`. `bed_code` empty: the first free bed of the department;
+    `bed_code` "none": no bed yet (the ward nurse assigns one on the board)."""
+
+    source: Source
+    department_code: Code
+    icd10_code: Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    visit_id: int | None = None
+    patient_id: int | None = None
+    diagnosis_text: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    bed_code: Annotated[str, msgspec.Meta(max_length=32)] = ""
+    weight_kg: Decimal | None = None  # default: the weight measured at the examination the patient comes from
+
+
+class BedMoveIn(msgspec.Struct, forbid_unknown_fields=True):
+    bed_code: Code
+
+
+class BedStatusIn(msgspec.Struct, forbid_unknown_fields=True):
+    status: Literal["free", "cleaning", "reserved", "out_of_service"]
+
+
+class SheetEntryIn(msgspec.Struct, forbid_unknown_fields=True):
+    day: date | None = None  # default: today
+    progress: Annotated[str, msgspec.Meta(max_length=20_000)] = ""
+    care_orders: Annotated[str, msgspec.Meta(max_length=20_000)] = ""
+    pulse: Annotated[int, msgspec.Meta(ge=20, le=300)] | None = None
+    temperature: Decimal | None = None  # °C, 30 to 45 (checked by the service)
+    systolic: Annotated[int, msgspec.Meta(ge=40, le=300)] | None = None
+    diastolic: Annotated[int, msgspec.Meta(ge=20, le=200)] | None = None
+    respiratory_rate: Annotated[int, msgspec.Meta(ge=4, le=80)] | None = None
+    spo2: Annotated[int, msgspec.Meta(ge=40, le=100)] | None = None
+
+
+class DischargeIn(msgspec.Struct, forbid_unknown_fields=True):
+    icd10_code: Annotated[str, msgspec.Meta(max_length=16)]
+    treatment_method: Annotated[str, msgspec.Meta(max_length=1500)]
+    outcome: Annotated[str, msgspec.Meta(max_length=1)] = "2"  # KET_QUA_DTRI
+    kind: Annotated[str, msgspec.Meta(max_length=1)] = "1"  # MA_LOAI_RV
+    diagnosis_text: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    note: Annotated[str, msgspec.Meta(max_length=1500)] = ""
+    discharged_at: datetime | None = None  # default: now
+
+
+class BedOut(msgspec.Struct, frozen=True):
+    code: str
+    ward_code: str
+    ward_name: str
+    department_code: str
+    kind: str
+    service_code: str
+    status: str
+    stay_id: int | None
+    stay_code: str | None
+    patient_id: int | None
+    patient_name: str | None
+    since: datetime | None
+
+
+class BoardOut(msgspec.Struct, frozen=True):
+    department_code: str
+    department_name: str
+    beds: list[BedOut]
+    counts: dict[str, int]
+    waiting: list[StayOut]  # admitted to this department, no bed yet
+
+
+class OccupancyOut(msgspec.Struct, frozen=True):
+    bed_code: str
+    department_code: str
+    started_at: datetime
+    released_at: datetime | None
+    release_reason: str | None
+    by_user: str
+
+
+class StayOut(msgspec.Struct, frozen=True):
+    id: int
+    code: str
+    patient_id: int
+    patient_code: str
+    patient_name: str
+    source: str
+    source_visit_id: int | None
+    department_code: str
+    doctor: str
+    doctor_name: str
+    status: str
+    admitted_at: datetime
+    admission_icd10: str
+    admission_diagnosis: str
+    reason: str
+    card_number: str | None
+    weight_kg: Decimal | None
+    bed_code: str | None
+    discharged_at: datetime | None
+    discharge_icd10: str | None
+    discharge_diagnosis: str | None
+    treatment_method: str | None
+    discharge_note: str | None
+    outcome: str | None
+    discharge_kind: str | None
+    bed_days: int | None
+    discharged_by: str | None
+    discharged_by_name: str | None
+    occupancies: list[OccupancyOut]
+
+
+class SheetEntryOut(msgspec.Struct, frozen=True):
+    id: int
+    day: date
+    written_at: datetime
+    author: str
+    author_name: str
+    progress: str
+    care_orders: str
+    pulse: int | None
+    temperature: Decimal | None
+    systolic: int | None
+    diastolic: int | None
+    respiratory_rate: int | None
+    spo2: int | None
+
+
+class SheetOrderOut(msgspec.Struct, frozen=True):
+    """An order of his.orders placed for the stay, as the sheet lists it."""
+
+    code: str
+    service_code: str
+    name: str
+    status: str
+    placed_at: datetime
+
+
+class SheetDayOut(msgspec.Struct, frozen=True):
+    day: date
+    entries: list[SheetEntryOut]
+    orders: list[SheetOrderOut]
