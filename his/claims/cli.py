@@ -1,4 +1,5 @@
-"""`his claims export --from DATE --to DATE --out DIR`: the signed BHYT claim files of finished visits.
+"""`his claims export --from DATE --to DATE --out DIR`: the signed BHYT claim files of finished visits;
+`his claims export-stay --stay CODE --out DIR`: the inpatient claim of one discharged stay. Both also under `his bhyt`.
 
 Exit codes: 0 every claim written (or none to write), 1 at least one visit refused (each reason printed),
 2 the key or certificate cannot be read.
@@ -16,6 +17,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from his.cli import console, run_async, with_kernel
 from his.kernel.audit.service import AuditActor
+
+
+def _credentials(settings: Any) -> Any:
+    from his.bhyt.api import SigningCredentials
+
+    password = settings.bhyt.private_key_password.get_secret_value()
+    return SigningCredentials(
+        private_key_pem=_read(settings.bhyt.private_key_path, "private key"),
+        certificate_pem=_read(settings.bhyt.certificate_path, "certificate"),
+        password=password.encode() if password else None,
+    )
 
 
 def _cli_actor() -> AuditActor:
@@ -48,18 +60,12 @@ def bhyt_export_group() -> None:
 def export(ctx: click.Context, date_from: datetime, date_to: datetime, out_dir: Path) -> None:
     """Write one signed claim file <MA_LK>.xml into OUT for each finished visit between the two days (both
     included); a visit whose claim would not validate is refused with its reasons and gets no file."""
-    from his.bhyt.api import SigningCredentials
     from his.claims.api import export_claims
 
     settings = ctx.find_root().obj
     if date_to < date_from:
         raise click.BadParameter("--to comes before --from", param_hint="--to")
-    password = settings.bhyt.private_key_password.get_secret_value()
-    credentials = SigningCredentials(
-        private_key_pem=_read(settings.bhyt.private_key_path, "private key"),
-        certificate_pem=_read(settings.bhyt.certificate_path, "certificate"),
-        password=password.encode() if password else None,
-    )
+    credentials = _credentials(settings)
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
     ) as bar:
@@ -98,3 +104,36 @@ def export(ctx: click.Context, date_from: datetime, date_to: datetime, out_dir: 
 
 
 bhyt_export_group.add_command(export)
+
+
+@claims.command("export-stay")
+@click.option("--stay", "stay_code", required=True, help="The stay's code (MA_LK of the inpatient claim).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def export_stay_command(ctx: click.Context, stay_code: str, out_dir: Path) -> None:
+    """Write the signed inpatient claim <MA_LK>.xml (MA_LOAI_KCB 03, with XML7) of one discharged stay into OUT;
+    exit 1 with every reason when it would not validate."""
+    from his.claims.api import export_stay
+    from his.claims.schemas import RefusedClaim, WrittenClaim
+
+    settings = ctx.find_root().obj
+    credentials = _credentials(settings)
+
+    async def work(kernel: Any) -> Any:
+        return await export_stay(
+            kernel, stay_code=stay_code.strip(), out_dir=out_dir, credentials=credentials, actor=_cli_actor()
+        )
+
+    outcome = run_async(lambda: with_kernel(settings, work))
+    if isinstance(outcome, WrittenClaim):
+        click.echo(f"written {outcome.file}")
+    elif isinstance(outcome, RefusedClaim):
+        click.echo(f"refused {outcome.visit_code}:", err=True)
+        for refusal in outcome.refusals:
+            click.echo(f"  {refusal.label()}: {refusal.message()}", err=True)
+        ctx.exit(1)
+    else:
+        click.echo(f"skipped {outcome.visit_code}: {outcome.reason}")
+
+
+bhyt_export_group.add_command(export_stay_command)

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from lxml import etree  # type: ignore[import-untyped]
 
+from his.app import installed_modules
 from his.bhyt import api as bhyt
 from his.bhyt.api import SigningCredentials
 from his.claims import api
 from his.claims.schemas import RefusedClaim, WrittenClaim
+from his.cli import build_cli
 from his.inpatient import service as inpatient_service
 from his.inpatient.schemas import AdmitIn, DischargeIn, SheetEntryIn
 from his.kernel.clock import FixedClock
-from his.kernel.runtime import Kernel
-from tests.billing.visits import NOW
+from his.kernel.runtime import Kernel, build_kernel
+from his.settings import Settings
+from tests.billing.visits import FACILITY, NOW, fixed_clock
+from tests.claims.conftest import HEAD
 from tests.inpatient.conftest import NURSE_ACTOR, WARD_DOCTOR, WARD_DOCTOR_ACTOR, build_wards
 
 pytestmark = [pytest.mark.criterion(39), pytest.mark.parametrize("db_backend", ["sqlite"])]
@@ -114,3 +120,29 @@ async def test_a_stay_not_discharged_is_refused(
     assert isinstance(outcome, RefusedClaim)
     assert ("XML1", "NGAY_RA") in {(r.table, r.field) for r in outcome.refusals}
     assert list((tmp_path / "out").iterdir()) == []
+
+
+async def _stay_in_its_own_kernel(settings: Settings) -> str:
+    kernel = build_kernel(settings, installed_modules(), fixed_clock())
+    try:
+        return await _discharged_stay(kernel)
+    finally:
+        await kernel.db.dispose()
+
+
+def test_the_command_writes_the_stay_claim_and_it_validates(
+    settings: Settings, key_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = asyncio.run(_stay_in_its_own_kernel(settings))
+    monkeypatch.setenv("HIS_HOSPITAL__FACILITY_CODE", FACILITY)
+    monkeypatch.setenv("HIS_CLAIMS__HEAD_INSURANCE_NUMBER", HEAD)
+    monkeypatch.setenv("HIS_BHYT__PRIVATE_KEY_PATH", str(key_dir / "facility-key.pem"))
+    monkeypatch.setenv("HIS_BHYT__CERTIFICATE_PATH", str(key_dir / "facility-cert.pem"))
+    base = ["--database-url", settings.database_url, "bhyt"]
+    written = CliRunner().invoke(build_cli(), [*base, "export-stay", "--stay", code, "--out", str(tmp_path / "out")])
+    assert written.exit_code == 0, written.output
+    assert f"written {tmp_path / 'out' / code}.xml" in " ".join(written.output.split())
+    checked = CliRunner().invoke(build_cli(), [*base, "validate", str(tmp_path / "out" / f"{code}.xml")])
+    assert checked.exit_code == 0, checked.output
+    unknown = CliRunner().invoke(build_cli(), [*base, "export-stay", "--stay", "NO-SUCH", "--out", str(tmp_path / "x")])
+    assert unknown.exit_code != 0 and not (tmp_path / "x" / "NO-SUCH.xml").exists()
