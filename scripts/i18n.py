@@ -34,6 +34,10 @@ SOURCE_LOCALE = "en"
 PROJECT = "his-vn"
 # Files outside the module folder whose messages the kernel catalog carries.
 KERNEL_EXTRA_FILES = ("app.py", "cli.py")
+# The decision module shows the alerts of the pure engine (cdss/): its catalog carries their English msgids.
+CDSS_MODULE = "decision"
+CDSS_SOURCES = ("cdss/data/*.csv", "cdss/checks/*.py", "cdss/*.py")
+CLASS_COMMENT = "A drug class: the {group} of a duplicate-therapy or allergy alert."
 
 # name -> which positional argument is the msgid (None: the first).
 KEYWORDS: dict[str, Any] = {
@@ -144,7 +148,35 @@ def extract_catalog(module: str = "kernel") -> Catalog:
             )
             for lineno, message, comments, context in found:
                 add(path, lineno, message, comments, context)
+    if module == CDSS_MODULE:
+        for message, path, lineno, comments in cdss_messages():
+            add(path, lineno, message, comments, None)
     return catalog
+
+
+def cdss_messages() -> list[tuple[str, Path, int, list[str]]]:
+    """The engine's alert msgids (`cdss.api.english_messages`) and the drug class names alerts fill in as their
+    {group}, each located at the first line of a cdss data file or check that holds it; a msgid the engine builds
+    (a dose message with its "estimated weight" suffix) is located at `english_messages` in cdss/api.py."""
+    from cdss import api as cdss
+
+    knowledge = cdss.load_knowledge()
+    messages = cdss.english_messages(knowledge)
+    class_names = {c.name for c in knowledge.classes.values()} | set(knowledge.duplicate_class_names)
+    # An unnamed ATC group is called by its code ("ATC C08DB"), the same in every language.
+    groups = sorted(name for name in class_names - set(messages) if not name.startswith("ATC "))
+    sources = [(p, p.read_text(encoding="utf-8")) for pattern in CDSS_SOURCES for p in sorted(ROOT.glob(pattern))]
+    api_path = ROOT / "cdss" / "api.py"
+    api_lines = api_path.read_text(encoding="utf-8").splitlines()
+    api_line = next((n for n, text in enumerate(api_lines, 1) if "def english_messages" in text), 1)
+    found = []
+    for message, comments in [*((m, []) for m in messages), *((g, [CLASS_COMMENT]) for g in groups)]:
+        where = next(((path, text) for path, text in sources if message in text), None)
+        if where is None:
+            found.append((message, api_path, api_line, comments))
+        else:
+            found.append((message, where[0], where[1][: where[1].index(message)].count("\n") + 1, comments))
+    return found
 
 
 def placeholders(text: str) -> set[str]:

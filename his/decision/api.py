@@ -10,7 +10,7 @@ shows "not checked" instead of signing silently.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,13 +23,26 @@ from his.outpatient.checks import CheckAlert, PrescriptionDraft
 
 if TYPE_CHECKING:
     from cdss.protocols import ProtocolAdvice
-    from his.decision.engine import Engine
+    from his.decision.engine import Alert, Engine
     from his.kernel.runtime import Kernel
 
-__all__ = ["DecisionCheck", "bind", "check_draft", "protocol_advice", "state_of"]
+__all__ = [
+    "DecisionCheck",
+    "Translate",
+    "alert_message",
+    "bind",
+    "check_draft",
+    "protocol_advice",
+    "state_of",
+    "translate_alert",
+    "translator_for",
+]
 
 KIND_NAMES = {"duplicate": "duplicate_therapy", "diagnosis": "contraindication"}
 MSG_UNBOUND = _("Checked without the allergy list, local rules and templates of the hospital")
+
+# Translates an engine msgid with its placeholders (kernel.translator.gettext bound to a locale).
+Translate = Callable[[str, Mapping[str, str]], str]
 
 
 class DecisionCheck:
@@ -39,12 +52,36 @@ class DecisionCheck:
         self.state = state
 
     async def __call__(self, draft: PrescriptionDraft, /) -> list[CheckAlert]:
-        if self.state.kernel is None:
+        kernel = self.state.kernel
+        if kernel is None:
             # Not bound (a command that built a kernel without the web application, such as the demo seed before
             # the decision module's turn): the engine still checks what the draft says, and says what it missed.
             return await check_draft(None, self.state.engine, draft)
         async with self.state.reader() as session:
-            return await check_draft(session, self.state.engine, draft)
+            return await check_draft(session, self.state.engine, draft, translate=translator_for(kernel, None))
+
+
+def translator_for(kernel: Kernel, locale: str | None) -> Translate:
+    """Translates engine messages into `locale`, or the hospital's default language (Vietnamese) when the caller
+    does not know the doctor's: the prescribing module's check hook carries no locale."""
+    wanted = locale or kernel.translator.default_locale
+    return lambda message, params: translate_alert(kernel, wanted, message, params)
+
+
+def translate_alert(kernel: Kernel, locale: str, message: str, params: Mapping[str, str]) -> str:
+    """An engine message in `locale`, its drug class names (rules.TRANSLATED_PARAMS) translated too."""
+    translator = kernel.translator
+    values = rules.translated_params(params, lambda name: translator.gettext(locale, name))
+    return translator.gettext(locale, message, values or None)
+
+
+def alert_message(alert: Alert, translate: Translate | None) -> str:
+    """The text of an engine alert for a CheckAlert. A message without placeholders stays the English msgid (the
+    page translates it into the doctor's language); one with placeholders is translated here with its values,
+    because a CheckAlert carries no parameters and the filled-in English text matches no msgid."""
+    if translate is not None and alert.params:
+        return translate(alert.message, alert.params)
+    return alert.text()
 
 
 def bind(kernel: Kernel) -> DecisionState:
@@ -104,10 +141,13 @@ def _age_years(draft: PrescriptionDraft) -> float | None:
     return float(draft.patient.age_years) if draft.patient.age_years is not None else None
 
 
-async def check_draft(session: AsyncSession | None, engine: Engine, draft: PrescriptionDraft) -> list[CheckAlert]:
+async def check_draft(
+    session: AsyncSession | None, engine: Engine, draft: PrescriptionDraft, *, translate: Translate | None = None
+) -> list[CheckAlert]:
     """Every alert for a prescription draft: the engine's (interactions, allergy, duplicates, dose, diagnosis,
     pregnancy) against the patient's active drugs and recorded allergies, then the hospital's active alert
-    templates and the treatment protocols' deviations. Keys are the engine's rule id and the drug indexes."""
+    templates and the treatment protocols' deviations. Keys are the engine's rule id and the drug indexes.
+    `translate` fills in the messages with placeholders in the doctor's language (see `alert_message`)."""
     from cdss.protocols import default_protocols
     from his.decision import service
     from his.decision.engine import CheckRequest, Drug, Patient
@@ -135,7 +175,7 @@ async def check_draft(session: AsyncSession | None, engine: Engine, draft: Presc
         CheckAlert(
             severity=alert.severity,
             kind=KIND_NAMES.get(alert.kind, alert.kind),
-            message=alert.text(),
+            message=alert_message(alert, translate),
             source=alert.source,
             key=rules.alert_key(alert.rule, list(alert.drugs)),
         )

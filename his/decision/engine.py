@@ -9,6 +9,8 @@ disagree on which rules apply, and the cache only spares rebuilding identical kn
 
 from __future__ import annotations
 
+import re
+import string
 import threading
 from collections.abc import Sequence
 
@@ -19,6 +21,23 @@ class Engine:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cached: tuple[tuple[cdss.LocalInteraction, ...], cdss.Knowledge] | None = None
+        self._patterns: list[tuple[re.Pattern[str], str]] | None = None
+
+    def msgid_of(self, text: str) -> tuple[str, dict[str, str]]:
+        """The msgid and values an engine alert's English text was filled in from, for translating an alert kept as
+        text (screening findings, statistics). Any other text comes back as it is, without values: a msgid
+        without placeholders translates as it is, a Vietnamese or French message is shown as published."""
+        with self._lock:
+            patterns = self._patterns
+        if patterns is None:
+            patterns = message_patterns(cdss.english_messages(cdss.load_knowledge()))
+            with self._lock:
+                self._patterns = patterns
+        for pattern, msgid in patterns:
+            found = pattern.fullmatch(text)
+            if found is not None:
+                return msgid, found.groupdict()
+        return text, {}
 
     def knowledge(self, local_rules: Sequence[cdss.LocalInteraction]) -> cdss.Knowledge:
         key = tuple(local_rules)
@@ -59,6 +78,23 @@ class Engine:
     @staticmethod
     def unmapped(knowledge: cdss.Knowledge, names: Sequence[str]) -> list[str]:
         return list(cdss.unmapped(knowledge, names))
+
+
+def message_patterns(msgids: Sequence[str]) -> list[tuple[re.Pattern[str], str]]:
+    """A regular expression per msgid with {placeholders}, matching the text it gives once filled in (longest
+    msgid first, so a message is not taken for a shorter one it starts with)."""
+    patterns = []
+    for msgid in sorted(msgids, key=len, reverse=True):
+        parts: list[str] = []
+        seen: set[str] = set()
+        for literal, field, _spec, _conversion in string.Formatter().parse(msgid):
+            parts.append(re.escape(literal))
+            if field is not None:
+                parts.append(f"(?P={field})" if field in seen else f"(?P<{field}>.+?)")
+                seen.add(field)
+        if seen:
+            patterns.append((re.compile("".join(parts), re.DOTALL), msgid))
+    return patterns
 
 
 # The engine's types, re-exported so the rest of the module names one place.

@@ -4,7 +4,7 @@ Thin: the rules live in rules.py, service.py, api.py and the pure `cdss` package
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -164,17 +164,40 @@ def run_out(row: ScreeningRun) -> ScreeningRunOut:
     )
 
 
-def finding_out(row: ScreeningFinding) -> ScreeningFindingOut:
+def finding_out(row: ScreeningFinding, localize: Callable[[str], str] = str) -> ScreeningFindingOut:
     return ScreeningFindingOut(
-        row.patient_id, row.severity, row.kind, row.rule, row.substances, row.drugs, row.message, row.source
+        row.patient_id, row.severity, row.kind, row.rule, row.substances, row.drugs, localize(row.message), row.source
     )
 
 
-def _stats(rows: Sequence[tuple[str, str, str, str, int, int, int]]) -> list[RuleStat]:
+def _stats(
+    rows: Sequence[tuple[str, str, str, str, int, int, int]], localize: Callable[[str], str] = str
+) -> list[RuleStat]:
     return [
-        RuleStat(rule, severity, kind, message, fired, overridden, dismissed, rules.override_rate(fired, overridden))
+        RuleStat(
+            rule,
+            severity,
+            kind,
+            localize(message),
+            fired,
+            overridden,
+            dismissed,
+            rules.override_rate(fired, overridden),
+        )
         for rule, severity, kind, message, fired, overridden, dismissed in rows
     ]
+
+
+def _localizer(request: Request[Any, Any, Any]) -> Callable[[str], str]:
+    """Translates an alert kept as text (the engine's English filled in, a msgid, or text already in a language)
+    into the reader's language."""
+    kernel, ctx, engine = _kernel(request), context_of(request), _state(request).engine
+
+    def localize(text: str) -> str:
+        msgid, params = engine.msgid_of(text)
+        return api.translate_alert(kernel, ctx.locale, msgid, params)
+
+    return localize
 
 
 # ---------------------------------------------------------------- allergies (JSON)
@@ -341,7 +364,7 @@ async def api_statistics(
     await _synced(request)
     async with kernel.db.transaction() as session:
         rows = await service.rule_statistics(session, since=kernel.clock.now() - timedelta(days=days))
-    return _stats(rows)
+    return _stats(rows, _localizer(request))
 
 
 @get("/reviews", opt=REVIEW, summary="Prescriptions signed over hard stops or warnings")
@@ -435,7 +458,8 @@ async def api_screening(request: Request[Any, Any, Any]) -> ScreeningOut:
             ),
             session,
         )
-    return ScreeningOut(run_out(run) if run else None, [finding_out(f) for f in findings])
+    localize = _localizer(request)
+    return ScreeningOut(run_out(run) if run else None, [finding_out(f, localize) for f in findings])
 
 
 # ---------------------------------------------------------------- checking a draft
@@ -466,7 +490,7 @@ async def _checked(
     async with kernel.db.transaction() as session:
         visit = await reception.get_visit(session, visit_id=visit_id)
         draft = await outpatient.draft_for(session, kernel.clock, visit_id=visit_id, lines=lines)
-        alerts = await api.check_draft(session, state.engine, draft)
+        alerts = await api.check_draft(session, state.engine, draft)  # English text: kept as the engine says
         await service.record_shown(
             session,
             kernel.clock,
@@ -517,10 +541,9 @@ async def api_check(
 ) -> list[AlertOut]:
     lines = [(item.drug_code, _number(item.dose_per_time), _whole(item.times_per_day), 1) for item in data]
     _draft, alerts, _code = await _checked(request, visit_id, lines)
-    kernel, ctx = _kernel(request), context_of(request)
+    localize = _localizer(request)
     return [
-        AlertOut(a.ref, rules.rule_of_key(a.ref), a.severity, a.kind, _t(kernel, ctx, a.message), a.source)
-        for a in alerts
+        AlertOut(a.ref, rules.rule_of_key(a.ref), a.severity, a.kind, localize(a.message), a.source) for a in alerts
     ]
 
 
@@ -668,8 +691,8 @@ def _patient_facts(prefetch: dict[str, Any]) -> Any:
         raise BadRequest("prefetch.patient is not valid: {problem}", problem=str(error)) from None
 
 
-def _card(alert: Any, kernel: Kernel, ctx: RequestContext) -> CdsCard:
-    message = _t(kernel, ctx, alert.message, alert.params)
+def _card(alert: Any, kernel: Kernel, locale: str) -> CdsCard:
+    message = api.translate_alert(kernel, locale, alert.message, alert.params)
     return CdsCard(
         uuid=rules.alert_key(alert.rule, list(alert.drugs)),
         summary=message if len(message) <= 140 else message[:139] + "…",
@@ -728,7 +751,11 @@ async def cds_service(request: Request[Any, Any, Any], service_id: FromPath[str]
             session,
         )
     alerts = state.engine.check(knowledge, CheckRequest(patient=patient, active=active, new=new))
-    return CdsResponse([_card(alert, kernel, ctx) for alert in alerts])
+    # The kernel reads Accept-Language only under /api/; a CDS client is a program that says which language its
+    # users read (without the header: the ?lang= or cookie choice, else the hospital's default).
+    asked = request.headers.get("accept-language")
+    locale = kernel.translator.resolve(asked) if asked else ctx.locale
+    return CdsResponse([_card(alert, kernel, locale) for alert in alerts])
 
 
 def cds_hooks_handlers() -> list[Any]:
@@ -855,7 +882,8 @@ async def statistics_page(
     kernel = _kernel(request)
     await _synced(request)
     async with kernel.db.transaction() as session:
-        stats = _stats(await service.rule_statistics(session, since=kernel.clock.now() - timedelta(days=days)))
+        rows = await service.rule_statistics(session, since=kernel.clock.now() - timedelta(days=days))
+    stats = _stats(rows, _localizer(request))
     return await render_page(
         request,
         "decision/statistics.html",
@@ -972,8 +1000,10 @@ async def screening_page(request: Request[Any, Any, Any]) -> Response[str]:
             ),
             session,
         )
+    localize = _localizer(request)
+    shown = [finding_out(f, localize) for f in findings]
     return await render_page(
-        request, "decision/screening.html", run=run, runs=runs, findings=findings, labels=rules.SEVERITY_LABELS
+        request, "decision/screening.html", run=run, runs=runs, findings=shown, labels=rules.SEVERITY_LABELS
     )
 
 
@@ -993,7 +1023,7 @@ async def screening_submit(request: Request[Any, Any, Any]) -> Response[Any]:
 @post("/decision/visits/{visit_id:int}/alerts", opt=ALERTS, include_in_schema=False, status_code=200)
 async def alerts_fragment(request: Request[Any, Any, Any], visit_id: FromPath[int]) -> Response[str]:
     """The alerts of the lines in the prescription form, shown while the doctor writes them."""
-    kernel, ctx = _kernel(request), context_of(request)
+    localize = _localizer(request)
     form = await request.form()
     _draft, alerts, _code = await _checked(request, visit_id, _form_lines(form))
     shown = [
@@ -1002,7 +1032,7 @@ async def alerts_fragment(request: Request[Any, Any, Any], visit_id: FromPath[in
             "rule": rules.rule_of_key(a.ref),
             "severity": a.severity,
             "kind": a.kind,
-            "message": _t(kernel, ctx, a.message),
+            "message": localize(a.message),
             "raw_message": a.message,
             "source": a.source,
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,6 +14,9 @@ from his.kernel.i18n import lazy as _
 ALLERGY_SEVERITIES = ("mild", "moderate", "severe", "unknown")
 TIERS = ("contraindicated", "avoid", "precaution", "note")
 SEVERITY_LABELS = {"hard_stop": _("Stop"), "warning": _("Warning"), "info": _("Information")}
+# An engine alert's values that are English names with a msgid of their own (the drug class of a duplicate or
+# allergy alert): translated with the message.
+TRANSLATED_PARAMS = frozenset({"group"})
 MSG_REASON_REQUIRED = _("Give the reason")
 # Units of a catalog strength, in milligrams.
 _MG_PER_UNIT = {"mg": 1.0, "g": 1000.0, "mcg": 0.001, "µg": 0.001, "μg": 0.001, "ug": 0.001}
@@ -140,3 +144,8 @@ DATA_WORDS = (
     _("active"),
     _("inactive"),
 )
+
+
+def translated_params(params: Mapping[str, str], gettext: Callable[[str], str]) -> dict[str, str]:
+    """An alert's values for its translated message: the names in TRANSLATED_PARAMS translated, the rest as is."""
+    return {name: gettext(value) if name in TRANSLATED_PARAMS else value for name, value in params.items()}
