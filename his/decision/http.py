@@ -1166,8 +1166,9 @@ async def earlier_fragment(request: Request[Any, Any, Any], visit_id: FromPath[i
 @get("/decision/dose", opt=ALERTS, include_in_schema=False)
 async def dose_fragment(
     request: Request[Any, Any, Any],
-    weight_kg: Annotated[str, QueryParameter(max_length=10)] = "",
-    height_cm: Annotated[str, QueryParameter(max_length=10)] = "",
+    # Named apart from the examination form's vital signs, which share the page.
+    child_weight_kg: Annotated[str, QueryParameter(max_length=10)] = "",
+    child_height_cm: Annotated[str, QueryParameter(max_length=10)] = "",
     dose: Annotated[str, QueryParameter(max_length=10)] = "",
     basis: Annotated[str, QueryParameter(max_length=8)] = "kg",
     times_per_day: Annotated[str, QueryParameter(max_length=4)] = "1",
@@ -1181,11 +1182,11 @@ async def dose_fragment(
         amount = float(_number(dose))
         cap = float(_number(max_mg)) or None
         result = rules.paediatric_dose(
-            weight_kg=float(_number(weight_kg)),
+            weight_kg=float(_number(child_weight_kg)),
             times_per_day=_whole(times_per_day) or 1,
             mg_per_kg=amount if basis == "kg" else None,
             mg_per_m2=amount if basis == "m2" else None,
-            height_cm=float(_number(height_cm)) if basis == "m2" else None,
+            height_cm=float(_number(child_height_cm)) if basis == "m2" else None,
             per_day=per_day,
             max_per_dose_mg=cap,
         )
