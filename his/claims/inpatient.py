@@ -57,6 +57,7 @@ class StayFacts:
     services: dict[str, ServiceEntry] = field(default_factory=dict)
     drugs: dict[str, DrugEntry] = field(default_factory=dict)
     supplies: dict[str, SupplyEntry] = field(default_factory=dict)
+    ordered_at: dict[str, datetime] = field(default_factory=dict)  # NGAY_YL by charge source reference
 
 
 def _line_facts(facts: StayFacts) -> VisitFacts:
@@ -95,6 +96,7 @@ def _line_facts(facts: StayFacts) -> VisitFacts:
         services=facts.services,
         drugs=facts.drugs,
         supplies=facts.supplies,
+        ordered_at=facts.ordered_at,
     )
 
 

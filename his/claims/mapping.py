@@ -93,6 +93,8 @@ class VisitFacts:
     services: Mapping[str, ServiceEntry] = field(default_factory=dict)
     drugs: Mapping[str, DrugEntry] = field(default_factory=dict)
     supplies: Mapping[str, SupplyEntry] = field(default_factory=dict)
+    # When each ordered service was ordered (NGAY_YL), by the charge's source reference ("order:<id>").
+    ordered_at: Mapping[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +283,7 @@ def _service_line(
         ma_bac_si=doctor if is_exam else [],
         nguoi_thuc_hien=doctor if is_exam else [],
         # The examination is ordered at the desk, done when the doctor opens it, resulted when it is finished.
-        ngay_yl=facts.visit.registered_at if is_exam else None,
+        ngay_yl=facts.visit.registered_at if is_exam else facts.ordered_at.get(charge.source_ref or ""),
         ngay_th_yl=encounter.started_at if is_exam and encounter else None,
         ngay_kq=encounter.finished_at if is_exam and encounter else None,
         ma_pttt=1,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,11 +31,14 @@ from his.kernel.errors import DomainError, NotFound
 from his.kernel.hospital import get_hospital
 from his.kernel.i18n import lazy
 from his.kernel.runtime import Kernel
+from his.orders import api as orders
 from his.outpatient import api as outpatient
 from his.patients import api as patients
 from his.reception import api as reception
 from his.reception.schemas import VisitOut
 
+# Billing references an ordered service's charge as "order:<order id>" (his/orders, his/inpatient).
+ORDER_REF = "order:"
 SKIP_NO_CARD = lazy("No BHYT card on this visit: the patient paid the hospital price, there is no claim")
 MSG_NOT_EXPORTED = lazy("The visit could not be prepared: {reason}")
 MSG_NOT_DISCHARGED = lazy("The stay is not discharged yet: its claim is made at discharge")
@@ -83,6 +86,20 @@ async def _doctor_certificate(session: AsyncSession, username: str, day: date) -
     return staff.practising_certificate_no if staff else None
 
 
+async def _order_times(session: AsyncSession, account: AccountSummary) -> dict[str, datetime]:
+    """When each ordered service of the account was ordered (its NGAY_YL), from the orders module."""
+    found: dict[str, datetime] = {}
+    for line in account.lines:
+        reference = line.source_ref or ""
+        if reference.startswith(ORDER_REF) and reference[len(ORDER_REF) :].isdigit():
+            try:
+                order = await orders.get_order(session, order_id=int(reference[len(ORDER_REF) :]))
+            except NotFound:
+                continue
+            found[reference] = order.ordered_at
+    return found
+
+
 async def _department_code(session: AsyncSession, visit: VisitOut) -> str | None:
     room = await catalogs.get_clinic_room(session, code=visit.room_code, as_of=visit.ticket_day)
     if room is None:
@@ -125,6 +142,7 @@ async def visit_facts(session: AsyncSession, kernel: Kernel, visit: VisitOut, ac
         services=services,
         drugs=drugs,
         supplies=supplies,
+        ordered_at=await _order_times(session, account),
     )
 
 
@@ -269,6 +287,7 @@ async def stay_facts(session: AsyncSession, kernel: Kernel, stay: StayOut, accou
         services=services,
         drugs=drugs,
         supplies=supplies,
+        ordered_at=await _order_times(session, account),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -99,6 +100,36 @@ def chromium() -> Path:
             pytest.fail(f"the browser tests must run in CI: {reason}")
         pytest.skip(reason)
     return CHROMIUM
+
+
+def his_command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`his ARGS` in a subprocess (Playwright's event loop may already run in this process)."""
+    return subprocess.run(_his_command(*args), env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="package")
+def demo_database(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pristine SQLite file of the whole demo hospital (`his db upgrade` + `his demo seed`), made once for the
+    browser tests that walk a day in it; each copies it. HIS_E2E_SEEDED_DB names an already seeded copy (a
+    developer's shortcut)."""
+    root = tmp_path_factory.mktemp("demo")
+    target = root / "his.db"
+    cached = os.environ.get("HIS_E2E_SEEDED_DB")
+    if cached and Path(cached).exists():
+        shutil.copyfile(cached, target)
+        return target
+    env = {
+        **os.environ,
+        **CHEAP_ARGON2,
+        "HIS_DATABASE_URL": f"sqlite+aiosqlite:///{target}",
+        "HIS_DATA_DIR": str(root / "var"),
+        "HIS_LOG_LEVEL": "WARNING",
+    }
+    migrated = his_command(env, "db", "upgrade")
+    assert migrated.returncode == 0, migrated.stderr[-3000:]
+    seeded = his_command(env, "demo", "seed")
+    assert seeded.returncode == 0, seeded.stderr[-3000:]
+    return target
 
 
 @pytest.fixture(scope="package")

@@ -42,8 +42,9 @@ def his(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def demo_hospital(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoHospital]:
+def demo_hospital(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoHospital]:
     root = tmp_path_factory.mktemp("flow")
+    shutil.copyfile(demo_database, root / "his.db")
     database_url = f"sqlite+aiosqlite:///{root / 'his.db'}"
     env = {
         **os.environ,
@@ -54,16 +55,7 @@ def demo_hospital(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         "HIS_BHYT__CERTIFICATE_PATH": str(root / "keys" / "facility-cert.pem"),
         "HIS_BHYT__PRIVATE_KEY_PATH": str(root / "keys" / "facility-key.pem"),
     }
-    # Subprocesses only: Playwright's event loop may already run in this process.
-    cached = os.environ.get("HIS_E2E_SEEDED_DB")  # a developer's shortcut: a copy of an already seeded demo
-    if cached and Path(cached).exists():
-        shutil.copyfile(cached, root / "his.db")
-        assert his(env, "bhyt", "keygen", "--out", str(root / "keys")).returncode == 0
-    else:
-        migrated = his(env, "db", "upgrade")
-        assert migrated.returncode == 0, migrated.stderr[-3000:]
-        seeded = his(env, "demo", "seed")
-        assert seeded.returncode == 0, seeded.stderr[-3000:]
+    assert his(env, "bhyt", "keygen", "--out", str(root / "keys")).returncode == 0
     port = _free_port()
     log = root / "server.log"
     with log.open("wb") as output:
