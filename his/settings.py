@@ -52,6 +52,14 @@ class ClaimsSettings(BaseModel):
     head_insurance_number: str = ""
 
 
+class OrdersSettings(BaseModel):
+    """Orders and results (his/orders)."""
+
+    # The same test or procedure for the same patient again within this many hours needs a reason (issue 5: order
+    # conflicts); 0 turns the check off.
+    repeat_window_hours: int = Field(default=24, ge=0, le=24 * 365)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HIS_", env_nested_delimiter="__", extra="ignore")
 
@@ -66,3 +74,4 @@ class Settings(BaseSettings):
     hospital: HospitalDefaults = Field(default_factory=HospitalDefaults)
     bhyt: BhytSettings = Field(default_factory=BhytSettings)
     claims: ClaimsSettings = Field(default_factory=ClaimsSettings)
+    orders: OrdersSettings = Field(default_factory=OrdersSettings)

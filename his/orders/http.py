@@ -462,6 +462,7 @@ async def entry_submit(request: Request[Any, Any, Any]) -> Response[Any]:
                 "panels": [str(code) for code in form.getall("panel", []) if str(code)],
                 "priority": priority,
                 "clinical_note": str(form.get("clinical_note") or ""),
+                "repeat_reason": str(form.get("repeat_reason") or ""),
             },
             PlaceIn,
         )

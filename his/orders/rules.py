@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from his.kernel.i18n import lazy as _
@@ -52,6 +53,10 @@ MSG_NOT_ORDERABLE = _(
     "Service {code} ({group}) cannot be ordered: it is not a test, imaging, procedure or consultation"
 )
 MSG_PRIORITY = _("Unknown priority {value}")
+MSG_REPEAT = _(
+    "{service} was already ordered for this patient at {when} (order {code}); give a reason to order it again "
+    "within {hours} hours"
+)
 MSG_RANGE = _("The lower limit must not be above the upper limit")
 
 # The national catalog's service groups (Vietnamese, as the catalog writes them) and what each orders.
@@ -180,3 +185,27 @@ def priority_rank(priority: str) -> int:
 def order_code(order_id: int) -> str:
     """The order's number as printed on the specimen label (a barcode): "YL" and eight digits."""
     return f"YL{order_id:08d}"
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierOrder:
+    code: str
+    service_code: str
+    service_name: str
+    ordered_at: datetime
+
+
+def recent_repeats(
+    earlier: list[EarlierOrder], wanted: list[str], *, now: datetime, window: timedelta
+) -> list[tuple[str, EarlierOrder]]:
+    """The wanted services that the patient already had ordered within `window` before `now` (the latest such
+    order for each), in the order they are wanted. A zero window finds nothing."""
+    if window <= timedelta(0):
+        return []
+    latest: dict[str, EarlierOrder] = {}
+    for order in earlier:
+        if now - window <= order.ordered_at <= now:
+            known = latest.get(order.service_code)
+            if known is None or order.ordered_at > known.ordered_at:
+                latest[order.service_code] = order
+    return [(code, latest[code]) for code in dict.fromkeys(wanted) if code in latest]

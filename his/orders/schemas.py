@@ -34,6 +34,8 @@ class PlaceIn(msgspec.Struct, forbid_unknown_fields=True):
     clinical_note: Annotated[str, msgspec.Meta(max_length=500)] = ""
     patient_id: int | None = None
     visit_code: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    # Why a test or procedure the patient had ordered within the repeat window is ordered again.
+    repeat_reason: Annotated[str, msgspec.Meta(max_length=300)] = ""
 
 
 class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):

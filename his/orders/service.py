@@ -11,7 +11,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from his.billing import api as billing
 from his.billing.schemas import ChargeIn
 from his.catalogs import api as catalogs
 from his.kernel.audit.service import AuditActor, AuditEntry
-from his.kernel.clock import local_date
+from his.kernel.clock import local_date, vietnam_zone
 from his.kernel.errors import Conflict, InvalidInput, NotFound
 from his.kernel.events import publish
 from his.kernel.i18n import lazy as _
@@ -331,6 +331,38 @@ async def _wanted(session: AsyncSession, data: PlaceIn) -> list[_Wanted]:
     return list(wanted.values())
 
 
+async def _check_repeats(
+    kernel: Kernel, session: AsyncSession, patient_id: int, wanted: list[_Wanted], reason: str, now: datetime
+) -> str:
+    """Refuses a test or procedure the patient had ordered within the repeat window (order conflicts), unless a
+    reason is given; answers the note that records the reason on the new orders."""
+    hours = kernel.settings.orders.repeat_window_hours
+    window = timedelta(hours=hours)
+    codes = [w.service_code for w in wanted]
+    rows = await session.scalars(
+        select(Order).where(
+            Order.patient_id == patient_id,
+            Order.service_code.in_(codes),
+            Order.status != "cancelled",
+            Order.ordered_at >= now - window,
+        )
+    )
+    earlier = [rules.EarlierOrder(r.code or "", r.service_code, r.service_name, r.ordered_at) for r in rows]
+    repeats = rules.recent_repeats(earlier, codes, now=now, window=window)
+    if not repeats:
+        return ""
+    if not reason.strip():
+        _code, first = repeats[0]
+        raise Conflict(
+            rules.MSG_REPEAT,
+            service=first.service_name,
+            when=first.ordered_at.astimezone(vietnam_zone()).strftime("%H:%M %d/%m/%Y"),
+            code=first.code,
+            hours=hours,
+        )
+    return f" [{', '.join(code for code, _ in repeats)}: {reason.strip()}]"
+
+
 async def place_orders(
     kernel: Kernel,
     session: AsyncSession,
@@ -347,8 +379,10 @@ async def place_orders(
     context = await _context(session, data, during_exam=during_exam)
     now = kernel.clock.now()
     day = local_date(now)
+    wanted_services = await _wanted(session, data)
+    repeat_note = await _check_repeats(kernel, session, context.patient_id, wanted_services, data.repeat_reason, now)
     placed: list[Order] = []
-    for wanted in await _wanted(session, data):
+    for wanted in wanted_services:
         entry = await catalogs.get_service(session, code=wanted.service_code, as_of=day)
         if entry is None:
             raise InvalidInput(_("No service {code} in force"), field="items", code=wanted.service_code)
@@ -368,7 +402,7 @@ async def place_orders(
             panel_code=wanted.panel_code,
             priority=wanted.priority,
             specimen=wanted.panel_specimen or rules.specimen_for(category, entry.name),
-            clinical_note=data.clinical_note.strip(),
+            clinical_note=(data.clinical_note.strip() + repeat_note)[:500],
             status="placed",
             ordered_by=staff.username,
             ordered_by_name=staff.full_name,

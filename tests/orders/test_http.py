@@ -272,3 +272,14 @@ def test_the_pages_order_work_and_acknowledge(client: TestClient[Litestar], clin
         f"/orders/{order_id}/acknowledge", data={"_csrf": csrf, "next": "https://evil.example"}, follow_redirects=False
     )
     assert outside.headers["location"] == f"/orders/{order_id}"
+
+
+def test_the_same_test_again_within_the_window_needs_a_reason(client: TestClient[Litestar], clinic: Clinic) -> None:
+    (first,) = place(client, clinic, items=[{"service_code": ELECTROLYTES}])
+    headers = as_user(client, "bacsi")
+    body = {"context_type": "outpatient", "context_id": clinic.visit, "items": [{"service_code": ELECTROLYTES}]}
+    again = client.post(API, json=body, headers={**headers, "accept-language": "vi"})
+    assert again.status_code == 409, again.text
+    assert first["code"] in again.json()["detail"] and "ghi lý do để chỉ định lại" in again.json()["detail"]
+    (repeated,) = place(client, clinic, items=[{"service_code": ELECTROLYTES}], repeat_reason="Theo dõi kali sau bù")
+    assert "Theo dõi kali sau bù" in repeated["clinical_note"]

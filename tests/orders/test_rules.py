@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -107,3 +108,17 @@ def test_order_numbers_and_reasons() -> None:
     assert rules.valid_reason("Trùng chỉ định")
     assert not rules.valid_reason("  x ")
     assert not rules.valid_reason("x" * 301)
+
+
+def test_a_recent_order_of_the_same_service_is_a_repeat() -> None:
+    now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    earlier = [
+        rules.EarlierOrder("YL1", "DV04023", "Điện giải đồ", now - timedelta(hours=30)),
+        rules.EarlierOrder("YL2", "DV04023", "Điện giải đồ", now - timedelta(hours=5)),
+        rules.EarlierOrder("YL3", "DV05001", "X-quang ngực", now - timedelta(hours=25)),
+    ]
+    window = timedelta(hours=24)
+    repeats = rules.recent_repeats(earlier, ["DV05001", "DV04023", "DV04023"], now=now, window=window)
+    assert [(code, order.code) for code, order in repeats] == [("DV04023", "YL2")]
+    assert rules.recent_repeats(earlier, ["DV04023"], now=now, window=timedelta(0)) == []
+    assert rules.recent_repeats(earlier, ["DV04025"], now=now, window=window) == []
