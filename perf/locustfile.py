@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, ClassVar
 
+from load.beds import WardDoctor, WardNurse  # noqa: F401  (Locust runs every User class here)
 from load.clinic import ExamService, Prescribed, Ticket
+from load.orders import RESULTS_SHARE, DoctorOrders, LabTechnician, Radiologist  # noqa: F401
 from load.people import newcomer, vital_signs
 from load.queues import QueueCounter, QueueDisplay, QueueKiosk  # noqa: F401  (Locust runs every User class here)
 from load.staff import StaffUser
@@ -151,6 +153,7 @@ class Doctor(StaffUser):
         super().on_start()
         self.room = ""
         self.outpatient = False
+        self.orders = DoctorOrders(self)
         if not self.signed_in():
             return
         rooms = [room["code"] for room in items(self.get("/catalogs/clinic-rooms", limit=200))]
@@ -171,6 +174,8 @@ class Doctor(StaffUser):
         if not self.signed_in() or not self.room:
             return
         if self.outpatient:
+            if self.rng.random() < RESULTS_SHARE:
+                self.orders.review_results()
             self.examine()
         else:
             self.look_up_only()
@@ -205,6 +210,7 @@ class Doctor(StaffUser):
         items_in = {"items": [{"code": diagnosis, "is_main": True}]}
         if self.call("PUT", f"{encounter}/diagnoses", name=f"{named}/diagnoses", json=items_in) is None:
             return
+        self.orders.maybe_order(visit_id)  # a lab panel or an imaging study for about one patient in three
         if patient.get("cccd") or patient.get("passport"):  # the prescription needs the personal ID number
             self.prescribe(visit_id, patient_id)
         self.think(3, 8)
@@ -355,6 +361,9 @@ class Cashier(StaffUser):
             "unit_price_bhyt": service.bhyt_price,
             "in_bhyt_list": service.bhyt_price is not None,
             "service_date": ticket.day,
+            # The reference the billing sync gives the visit's exam fee (docs/billing.md): an order placed later
+            # syncs the visit's account and must find this charge, not post the fee a second time.
+            "source_ref": f"exam:{service.code}",
         }
         path = f"/billing/accounts/{ticket.visit_code}/charges"
         return self.call("POST", path, name="/billing/accounts/{ref}/charges", json=charge, ok=(201,)) is not None
