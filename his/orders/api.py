@@ -27,6 +27,7 @@ from his.orders.schemas import (
     PatientRecordOut,
     PlaceIn,
     ResultOut,
+    StayRecord,
 )
 from his.outpatient import api as outpatient
 from his.outpatient.schemas import PrescriptionOut
@@ -178,6 +179,28 @@ async def analytes(session: AsyncSession, *, service_code: str) -> list[AnalyteO
 # ---------------------------------------------------------------- the clinical data repository
 
 
+async def _stays(session: AsyncSession, patient_id: int) -> list[StayRecord]:
+    # Imported here: the inpatient module reads this module's api for its treatment sheet.
+    from his.inpatient import api as inpatient
+
+    return [
+        StayRecord(
+            stay_id=s.id,
+            code=s.code,
+            department_code=s.department_code,
+            status=s.status,
+            admitted_at=s.admitted_at,
+            admission_icd10=s.admission_icd10,
+            admission_diagnosis=s.admission_diagnosis,
+            discharged_at=s.discharged_at,
+            discharge_icd10=s.discharge_icd10,
+            discharge_diagnosis=s.discharge_diagnosis,
+            bed_code=s.bed_code,
+        )
+        for s in await inpatient.stays_of_patient(session, patient_id=patient_id)
+    ]
+
+
 async def patient_record(session: AsyncSession, *, patient_id: int) -> PatientRecordOut:
     """One patient's shared record: the outpatient examinations (and visits with orders but no examination yet),
     their diagnoses, every order with its results, and the prescriptions. NotFound for an unknown patient."""
@@ -208,6 +231,7 @@ async def patient_record(session: AsyncSession, *, patient_id: int) -> PatientRe
         if encounter is not None:
             medications.extend(encounter.prescriptions)
     return PatientRecordOut(
+        stays=await _stays(session, patient_id),
         patient_id=patient.id,
         patient_code=patient.code,
         full_name=patient.full_name,

@@ -201,6 +201,22 @@ class EncounterRecord(msgspec.Struct, frozen=True):
     diagnoses: list[DiagnosisOut]
 
 
+class StayRecord(msgspec.Struct, frozen=True):
+    """An inpatient stay as the clinical record shows it."""
+
+    stay_id: int
+    code: str
+    department_code: str
+    status: str
+    admitted_at: datetime
+    admission_icd10: str
+    admission_diagnosis: str
+    discharged_at: datetime | None
+    discharge_icd10: str | None
+    discharge_diagnosis: str | None
+    bed_code: str | None
+
+
 class PatientRecordOut(msgspec.Struct, frozen=True):
     """The clinical data repository's view of one patient (level 2): what the care team shares."""
 
@@ -213,3 +229,4 @@ class PatientRecordOut(msgspec.Struct, frozen=True):
     encounters: list[EncounterRecord]
     orders: list[OrderOut]
     medications: list[PrescriptionOut]
+    stays: list[StayRecord] = msgspec.field(default_factory=list)

@@ -76,3 +76,32 @@ async def _placed_event(session: AsyncSession, order_id: int) -> OutboxEvent:
 async def orders_cancel(kernel: Kernel, session: AsyncSession, order_id: int) -> None:
     staff = orders_service.Staff(WARD_DOCTOR.username, WARD_DOCTOR.full_name)
     await orders_service.cancel(kernel, session, WARD_DOCTOR_ACTOR, staff, order_id, "Bác sĩ đổi chỉ định")
+
+
+async def test_the_clinical_record_shows_the_stay_and_its_orders(ward_kernel: Kernel, ward: Ward) -> None:
+    async with ward_kernel.db.transaction() as session:
+        stay = await service.admit(
+            ward_kernel,
+            session,
+            WARD_DOCTOR_ACTOR,
+            WARD_DOCTOR,
+            AdmitIn(source="direct", patient_id=ward.patients.insured, department_code="KNOI", icd10_code="J18.9"),
+        )
+        await orders.place_orders(
+            session,
+            kernel=ward_kernel,
+            actor=WARD_DOCTOR_ACTOR,
+            username=WARD_DOCTOR.username,
+            full_name=WARD_DOCTOR.full_name,
+            data=PlaceIn(
+                context_type="inpatient",
+                context_id=stay.id,
+                items=[OrderItemIn("XN0001")],
+                patient_id=ward.patients.insured,
+                visit_code=stay.code,
+            ),
+        )
+    async with ward_kernel.db.transaction() as session:
+        record = await orders.patient_record(session, patient_id=ward.patients.insured)
+    assert [(s.code, s.admission_icd10, s.status) for s in record.stays] == [(stay.code, "J18.9", "admitted")]
+    assert [(o.context_type, o.service_code) for o in record.orders] == [("inpatient", "XN0001")]
