@@ -11,6 +11,8 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
+import msgspec
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from his.billing import rules, service, sync
@@ -53,6 +55,7 @@ __all__ = [
     "post_charge",
     "receipt_books",
     "receipts_of_account",
+    "revenue_lines",
     "shift_report",
     "sync_visit",
     "update_payer",
@@ -370,3 +373,53 @@ async def import_policy(
     """Raises rules.PolicyFileError (nothing written) listing every problem of the file."""
     report = await service.import_policy(kernel, session, actor, text=text, source_name=source_name)
     return PolicyImportOut(rows=report.rows, added=report.added, changed=report.changed, unchanged=report.unchanged)
+
+
+# ---------------------------------------------------------------- for statistics
+
+
+class RevenueLine(msgspec.Struct, frozen=True):
+    """What one live charge of one service day brings in, split by payer with the policy of that day (dong)."""
+
+    encounter_ref: str
+    service_date: date
+    fund_pays: int  # the BHYT fund
+    patient_copay: int  # the patient's co-payment on covered services
+    patient_other: int  # what the patient pays outside the fund (out-of-list, above the BHYT price, uninsured)
+
+
+async def revenue_lines(session: AsyncSession, *, kernel: Kernel, date_from: date, date_to: date) -> list[RevenueLine]:
+    """The split of every live charge whose service day is in [date_from, date_to] (both included), by account
+    and day: accrued revenue by payer, whether collected yet or not. Each account is split whole (a visit's
+    co-payment depends on all its days), then only the lines of the period are kept."""
+    facility_code = await _facility_code(session, kernel)
+    accounts = await session.scalars(
+        select(Account)
+        .where(
+            Account.id.in_(
+                select(Charge.account_id).where(
+                    Charge.service_date >= date_from, Charge.service_date <= date_to, Charge.cancelled_at.is_(None)
+                )
+            )
+        )
+        .order_by(Account.id)
+    )
+    out: list[RevenueLine] = []
+    for account in accounts.all():
+        charges = await service.charges_of(session, account)
+        by_id = {charge.id: charge for charge in charges}
+        split = await service.split_account(session, account, charges, facility_code)
+        for line in split.lines:
+            assert line.line.ref is not None
+            day = by_id[line.line.ref].service_date
+            if date_from <= day <= date_to:
+                out.append(
+                    RevenueLine(
+                        encounter_ref=account.encounter_ref,
+                        service_date=day,
+                        fund_pays=line.fund_pays,
+                        patient_copay=line.patient_copay,
+                        patient_other=line.patient_other,
+                    )
+                )
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,3 +83,28 @@ async def change_status(
     """Moves a visit through the queue (waiting → in_exam → finished, or cancelled); audited."""
     visit = await service.change_status(session, clock, actor, visit_id, status, reason)
     return await visit_out(session, visit)
+
+
+class VisitFlowRow(msgspec.Struct, frozen=True):
+    """One visit as statistics count it: no patient data, only where and when it queued and how it ended."""
+
+    id: int
+    code: str
+    kind: str  # outpatient | emergency
+    room_code: str
+    ticket_day: date
+    status: str  # waiting | in_exam | finished | cancelled
+
+
+async def visit_flow(session: AsyncSession, *, date_from: date, date_to: date) -> list[VisitFlowRow]:
+    """Every visit (any status) whose ticket day is in [date_from, date_to] (both included), oldest first, in one
+    query: what daily-flow statistics count, without the per-visit patient and room look-ups of `visit_out`."""
+    rows = await session.execute(
+        select(Visit.id, Visit.code, Visit.kind, Visit.room_code, Visit.ticket_day, Visit.status)
+        .where(Visit.ticket_day >= date_from, Visit.ticket_day <= date_to)
+        .order_by(Visit.ticket_day, Visit.id)
+    )
+    return [
+        VisitFlowRow(id=id_, code=code, kind=kind, room_code=room, ticket_day=day, status=status)
+        for id_, code, kind, room, day, status in rows.all()
+    ]
