@@ -91,6 +91,14 @@ async def current_stays(session: AsyncSession, *, department_code: str | None = 
     return [await stay_out(session, row) for row in await service.current_stays(session, department_code)]
 
 
+async def stays_between(
+    session: AsyncSession, *, date_from: date, date_to: date, department_code: str | None = None
+) -> list[StayOut]:
+    """The stays in hospital on some day of the period (statistics: admissions, discharges, length of stay)."""
+    rows = await service.stays_between(session, date_from, date_to, department_code)
+    return [await stay_out(session, row) for row in rows]
+
+
 async def stays_of_patient(session: AsyncSession, *, patient_id: int) -> list[StayOut]:
     return [await stay_out(session, row) for row in await service.stays_of_patient(session, patient_id)]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,7 @@ from his.inpatient import rules
 from his.inpatient.models import Bed, Occupancy, SheetEntry, Stay, Ward
 from his.inpatient.schemas import AdmitIn, BedIn, DischargeIn, SheetEntryIn, WardIn
 from his.kernel.audit.service import AuditActor, AuditEntry, append_audit
-from his.kernel.clock import local_date
+from his.kernel.clock import local_date, vietnam_zone
 from his.kernel.errors import Conflict, InvalidInput, NotFound
 from his.kernel.hospital import get_hospital
 from his.kernel.i18n import lazy as _
@@ -167,6 +167,24 @@ async def occupancies_of(session: AsyncSession, stay_id: int) -> list[Occupancy]
 
 async def current_stays(session: AsyncSession, department_code: str | None = None) -> list[Stay]:
     query = select(Stay).where(Stay.status == "admitted").order_by(Stay.admitted_at)
+    if department_code:
+        query = query.where(Stay.department_code == department_code)
+    return list(await session.scalars(query))
+
+
+async def stays_between(
+    session: AsyncSession, date_from: date, date_to: date, department_code: str | None = None
+) -> list[Stay]:
+    """Stays that were in hospital on some day of the period (Viet Nam days): admitted before its end, not
+    discharged before its start (open stays: still in)."""
+    zone = vietnam_zone()
+    start = datetime.combine(date_from, datetime.min.time(), zone)
+    end = datetime.combine(date_to + timedelta(days=1), datetime.min.time(), zone)
+    query = (
+        select(Stay)
+        .where(Stay.admitted_at < end, or_(Stay.discharged_at.is_(None), Stay.discharged_at >= start))
+        .order_by(Stay.admitted_at, Stay.id)
+    )
     if department_code:
         query = query.where(Stay.department_code == department_code)
     return list(await session.scalars(query))

@@ -39,7 +39,6 @@ class Report:
     flow_by_day: list[tuple[date, int, int]]
     flow_by_department: list[tuple[str, int, int]]
     counts: rules.Counts
-    inpatient_by_period: bool  # False: the inpatient module cannot list the stays of a period yet
     occupancy: list[rules.OccupancyRow]
     discharged_stays: int
     average_stay: Decimal | None
@@ -115,10 +114,17 @@ async def build_report(session: AsyncSession, kernel: Kernel, period: Period, de
         visits = [v for v in visits if v.department_code == department_code]
         beds = [b for b in beds if b.department_code == department_code]
         revenue_lines = [r for r in revenue_lines if department_of_ref.get(r.encounter_ref) == department_code]
-    # Stays admitted or discharged in the period: the inpatient api has no such read yet, so only today's
-    # stays are counted (inpatients_now) and the period's admissions, discharges and length of stay are shown
-    # as unavailable rather than guessed from the open stays.
-    stays: list[rules.StayFact] = []
+    stays = [
+        rules.StayFact(
+            department_code=s.department_code,
+            admitted_on=local_date(s.admitted_at),
+            discharged_on=local_date(s.discharged_at) if s.discharged_at else None,
+            bed_days=s.bed_days,
+        )
+        for s in await inpatient.stays_between(
+            session, date_from=period.date_from, date_to=period.date_to, department_code=department_code
+        )
+    ]
     flow = rules.daily_flow(visits, period)
     discharged, average = rules.average_length_of_stay(stays, period)
     diagnoses = []
@@ -137,7 +143,6 @@ async def build_report(session: AsyncSession, kernel: Kernel, period: Period, de
         flow_by_day=rules.flow_by_day(flow, period),
         flow_by_department=rules.flow_by_department(flow),
         counts=rules.counts(visits, stays, period, inpatients_now=len(current)),
-        inpatient_by_period=False,
         occupancy=rules.occupancy(beds),
         discharged_stays=discharged,
         average_stay=average,

@@ -82,3 +82,6 @@ async def test_beds_and_inpatients_today_come_from_the_inpatient_module(stats_ke
     ]
     assert report.counts.inpatients_now == 1
     assert other.counts.inpatients_now == 0 and other.occupancy[-1].beds == 0
+    # The period's stays come from the inpatient module: one admission, none discharged yet.
+    assert (report.counts.admissions, report.counts.discharges, report.average_stay) == (1, 0, None)
+    assert other.counts.admissions == 0
