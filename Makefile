@@ -111,4 +111,4 @@ load: install
 # Python)"): pytest-benchmark timings of one full check and of the whole-hospital screening.
 .PHONY: bench-cdss
 bench-cdss: dev
-	$(BIN)/python -m pytest tests/perf/test_benchmarks.py --benchmark-only --benchmark-columns=min,median,mean,stddev
+	$(BIN)/python -m pytest tests/perf/test_benchmarks.py tests/perf/test_check_benchmark.py --benchmark-only --benchmark-columns=min,median,mean,stddev
