@@ -47,8 +47,13 @@ system-deps:
 	  fi; \
 	fi
 
+# Two passes: everything but the browser tests on $(TEST_WORKERS) workers (pytest-xdist; each starts its own
+# PostgreSQL), then the browser tests in one process (Playwright keeps an event loop in the main thread, so they
+# must come after every test that calls asyncio.run).
+TEST_WORKERS ?= 2
 test: dev system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --ignore=tests/e2e
+	$(BIN)/python -m pytest tests/e2e
 
 lint:
 	$(BIN)/ruff check his cdss perf tests migrations scripts

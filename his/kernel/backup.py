@@ -465,6 +465,11 @@ def sqlite_heads(path: Path) -> set[str]:
         connection.close()
 
 
+# A database "holds data" once someone has used it: it has users or audit records. A migration alone makes
+# neither, while some migrations write reference rows (the queues' priority groups), which are not the hospital's.
+USAGE_TABLES = frozenset({"kernel_user", "kernel_audit"})
+
+
 def sqlite_has_data(path: Path) -> bool:
     if not path.exists() or path.stat().st_size == 0:
         return False
@@ -477,8 +482,8 @@ def sqlite_has_data(path: Path) -> bool:
             )
         ]
         for table in tables:
-            if table == "alembic_version":
-                continue  # a migrated but unused database is still empty
+            if table not in USAGE_TABLES:
+                continue  # a migrated but unused database is still empty (migrations may write reference rows)
             quoted = '"' + table.replace('"', '""') + '"'
             if connection.execute(f"SELECT EXISTS (SELECT 1 FROM {quoted})").fetchone() == (1,):
                 return True
@@ -735,7 +740,7 @@ async def restore_backup(
                     "restore into an empty database instead",
                     tables=", ".join(f"{schema}.{table}" for schema, table in extra),
                 )
-            has_data = any(has_rows for (_, table), has_rows in tables.items() if table != "alembic_version")
+            has_data = any(has_rows for (_, table), has_rows in tables.items() if table in USAGE_TABLES)
             if has_data and not confirm_overwrite():
                 raise BackupError("the database holds data; pass --yes to overwrite it")
             report("restoring the PostgreSQL database (pg_restore, one transaction)")

@@ -85,7 +85,9 @@ def test_prescribing_screen_fragments(client: TestClient[Litestar], clinic: Clin
     assert 'data-testid="allergy"' in added.text and "Aspirin" in added.text
     protocols = client.get(f"/decision/visits/{visit_id}/protocols").text
     assert "metformin" in protocols.lower() and 'data-testid="protocol-deviations"' in protocols
-    dose = client.get("/decision/dose", params={"child_weight_kg": "14", "dose": "25", "basis": "kg", "times_per_day": "3"})
+    dose = client.get(
+        "/decision/dose", params={"child_weight_kg": "14", "dose": "25", "basis": "kg", "times_per_day": "3"}
+    )
     assert "350.0 mg" in dose.text or "350 mg" in dose.text
     bsa = client.get(
         "/decision/dose", params={"child_weight_kg": "16", "child_height_cm": "100", "dose": "100", "basis": "m2"}
