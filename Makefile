@@ -47,13 +47,17 @@ system-deps:
 	  fi; \
 	fi
 
-# Two passes: everything but the browser tests on $(TEST_WORKERS) workers (pytest-xdist; each starts its own
-# PostgreSQL), then the browser tests in one process (Playwright keeps an event loop in the main thread, so they
-# must come after every test that calls asyncio.run).
+# Two processes at once: everything but the browser tests on $(TEST_WORKERS) workers (pytest-xdist; each starts its
+# own PostgreSQL), and the browser tests in a process of their own (Playwright keeps an event loop in the main
+# thread, so they never share a process with tests that call asyncio.run); their report follows the first one's.
 TEST_WORKERS ?= 2
 test: dev system-deps
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --ignore=tests/e2e
-	$(BIN)/python -m pytest tests/e2e
+	@mkdir -p var
+	@$(BIN)/python -m pytest tests/e2e > var/browser-tests.log 2>&1 & browser=$$!; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --ignore=tests/e2e; suite=$$?; \
+	wait $$browser; browser_status=$$?; \
+	echo "---- browser tests (var/browser-tests.log) ----"; cat var/browser-tests.log; \
+	exit $$(( suite || browser_status ))
 
 lint:
 	$(BIN)/ruff check his cdss perf tests migrations scripts

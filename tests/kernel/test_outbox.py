@@ -178,8 +178,11 @@ async def test_modules_register_handlers_and_the_app_worker_delivers(settings: S
         worker = OutboxWorker.start_for(kernel, poll_seconds=0.05)
         assert worker is not None
         await publish_numbers(kernel, range(1, 3))
-        for _ in range(200):
-            if len(seen) == 2:
+        # Wait for the committed cursor, not for the handler's side effect: stopping the worker between the two
+        # would roll the delivery back (at least once: it would be delivered again later).
+        for _ in range(400):
+            states = [s for s in await consumer_states(kernel) if s.consumer == "probe.recorder"]
+            if states and states[0].pending == 0:
                 break
             await asyncio.sleep(0.05)
         await OutboxWorker.stop_for(kernel)
