@@ -49,12 +49,13 @@ system-deps:
 
 # Two processes at once: everything but the browser tests on $(TEST_WORKERS) workers (pytest-xdist; each starts its
 # own PostgreSQL), and the browser tests in a process of their own (Playwright keeps an event loop in the main
-# thread, so they never share a process with tests that call asyncio.run); their report follows the first one's.
+# thread, so they never share a process with tests that call asyncio.run; the worker pass yields the CPU to their
+# timed steps); their report follows the first one's.
 TEST_WORKERS ?= 2
 test: dev system-deps
 	@mkdir -p var
 	@$(BIN)/python -m pytest tests/e2e > var/browser-tests.log 2>&1 & browser=$$!; \
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --ignore=tests/e2e; suite=$$?; \
+	nice -n 5 $(BIN)/python -m pytest -n $(TEST_WORKERS) --ignore=tests/e2e; suite=$$?; \
 	wait $$browser; browser_status=$$?; \
 	echo "---- browser tests (var/browser-tests.log) ----"; cat var/browser-tests.log; \
 	exit $$(( suite || browser_status ))
