@@ -157,11 +157,14 @@ def test_attachments_upload_and_download(client: TestClient[Litestar], clinic: C
 
 
 def _result_later(settings: Settings, order_id: int, delay: float) -> threading.Thread:
-    """Enters a high potassium from elsewhere (another process would do the same) while the stream listens."""
+    """Enters a high potassium from elsewhere (another process would do the same) while the stream listens. Returns
+    once the writer's kernel is built, so that a slow start on a busy machine does not eat the stream's time."""
+    ready = threading.Event()
 
     async def enter() -> None:
-        await asyncio.sleep(delay)
         kernel = build_kernel(settings, installed_modules())
+        ready.set()
+        await asyncio.sleep(delay)
         try:
             async with kernel.db.transaction() as session:
                 data = ResultsIn([ResultIn(name="Kali", code="K", value="6.9")])
@@ -171,6 +174,7 @@ def _result_later(settings: Settings, order_id: int, delay: float) -> threading.
 
     thread = threading.Thread(target=lambda: asyncio.run(enter()))
     thread.start()
+    ready.wait(timeout=60)
     return thread
 
 
@@ -187,8 +191,8 @@ def test_the_results_stream_yields_a_new_result(
     events: list[dict[str, Any]] = []
     ids: list[int] = []
     # The in-process client hands the body over when the stream ends: the result is entered while it runs.
-    writer = _result_later(settings, order["id"], 1.0)
-    with client.stream("GET", "/orders/results/stream", params={"after": str(position), "seconds": "3"}) as stream:
+    writer = _result_later(settings, order["id"], 0.5)
+    with client.stream("GET", "/orders/results/stream", params={"after": str(position), "seconds": "8"}) as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")
         for line in stream.iter_lines():
             if line.startswith("id:"):
