@@ -165,9 +165,11 @@ class PerformingDepartment(StaffUser):
         self.call("POST", path, name="/orders/{id}/verify", ok=(200,), answered=(409,))  # 409: verified already
 
     def work(self) -> None:
+        """One round of the department's worklist (LabTechnician, Radiologist; this class is abstract)."""
         raise NotImplementedError
 
     def results_for(self, order: dict[str, Any]) -> dict[str, Any]:
+        """The results body the department enters for an order (values for the lab, a report for imaging)."""
         raise NotImplementedError
 
 

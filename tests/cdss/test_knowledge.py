@@ -76,8 +76,6 @@ def test_every_national_list_substance_is_mapped(knowledge: Knowledge) -> None:
 
 def test_demo_catalog_substances_are_all_mapped(knowledge: Knowledge) -> None:
     """The report of unmapped names for the demo catalog (his/catalogs/demo.py) is empty."""
-    if importlib.util.find_spec("his.catalogs.demo") is None:  # pragma: no cover - the package ships without his
-        pytest.skip("the hospital package is not installed")
     from his.catalogs import demo
 
     names = [name for substances, _ in demo._DRUGS for name in substances.split(" + ")]
