@@ -61,10 +61,10 @@ def installed_modules() -> tuple[ModulePlugin, ...]:
         bhyt_plugin(),
         claims_plugin(),
         orders_plugin(),
-        decision_plugin(),
         appointments_plugin(),
         queues_plugin(),
-        inpatient_plugin(),
+        inpatient_plugin(medication_checks=decision_plugin().prescription_checks),
+        decision_plugin(),
         statistics_plugin(),
     )
 

@@ -19,7 +19,7 @@ from his.catalogs import api as catalogs
 from his.decision import rules
 from his.decision.state import DecisionState
 from his.kernel.i18n import lazy as _
-from his.outpatient.checks import CheckAlert, PrescriptionDraft
+from his.outpatient.checks import ActiveDrug, CheckAlert, PrescriptionDraft
 
 if TYPE_CHECKING:
     from cdss.protocols import ProtocolAdvice
@@ -77,8 +77,9 @@ def translate_alert(kernel: Kernel, locale: str, message: str, params: Mapping[s
 
 def alert_message(alert: Alert, translate: Translate | None) -> str:
     """The text of an engine alert for a CheckAlert. A message without placeholders stays the English msgid (the
-    page translates it into the doctor's language); one with placeholders is translated here with its values,
-    because a CheckAlert carries no parameters and the filled-in English text matches no msgid."""
+    page translates it into the doctor's language); one with placeholders is filled in here in the hospital's
+    language, the text stored with an override, and the CheckAlert also carries the msgid and its values so a page
+    can show it in the reader's language."""
     if translate is not None and alert.params:
         return translate(alert.message, alert.params)
     return alert.text()
@@ -86,8 +87,9 @@ def alert_message(alert: Alert, translate: Translate | None) -> str:
 
 def bind(kernel: Kernel) -> DecisionState:
     """Binds the decision module of this application to its kernel, and every decision check registered on the
-    outpatient plugin to the same state. Idempotent."""
+    outpatient (prescriptions) and inpatient (medication orders) plugins to the same state. Idempotent."""
     from his.decision.plugin import DecisionPlugin
+    from his.inpatient.plugin import medication_checks_of
     from his.outpatient.plugin import checks_of
 
     state: DecisionState | None = None
@@ -97,9 +99,10 @@ def bind(kernel: Kernel) -> DecisionState:
     if state is None:
         state = DecisionState()
     state.kernel = kernel
-    for _name, check in checks_of(kernel.modules):
-        if isinstance(check, DecisionCheck):
-            check.state = state
+    for registry in (checks_of(kernel.modules), medication_checks_of(kernel.modules)):
+        for _name, check in registry:
+            if isinstance(check, DecisionCheck):
+                check.state = state
     return state
 
 
@@ -135,6 +138,27 @@ async def _new_drugs(session: AsyncSession | None, draft: PrescriptionDraft) -> 
     return drugs
 
 
+async def active_medications(session: AsyncSession, draft: PrescriptionDraft) -> list[ActiveDrug]:
+    """The patient's active medications: what the draft brings (its module's own), completed with the running
+    outpatient prescriptions and inpatient medication orders, each drug once."""
+    from his.inpatient import api as inpatient
+    from his.outpatient import api as outpatient
+
+    patient_id = draft.patient.patient_id
+    found = [
+        *draft.active_drugs,
+        *await outpatient.active_drugs_of_patient(session, patient_id=patient_id, on=draft.on),
+        *await inpatient.active_medications_of_patient(session, patient_id=patient_id, on=draft.on),
+    ]
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for drug in found:
+        if (drug.prescription_code, drug.drug_code) not in seen:
+            seen.add((drug.prescription_code, drug.drug_code))
+            unique.append(drug)
+    return unique
+
+
 def _age_years(draft: PrescriptionDraft) -> float | None:
     if draft.patient.age_days is not None:
         return round(draft.patient.age_days / 365.25, 3)
@@ -158,9 +182,9 @@ async def check_draft(
     allergies = allergies or []
     knowledge = engine.knowledge(await service.local_interactions(session) if session is not None else [])
     new = await _new_drugs(session, draft)
+    running = await active_medications(session, draft) if session is not None else list(draft.active_drugs)
     active = [
-        Drug(substances=[rules.substance_name(s) for s in drug.substances], name=drug.drug_name)
-        for drug in draft.active_drugs
+        Drug(substances=[rules.substance_name(s) for s in drug.substances], name=drug.drug_name) for drug in running
     ]
     patient = Patient(
         age_years=_age_years(draft),
@@ -178,6 +202,8 @@ async def check_draft(
             message=alert_message(alert, translate),
             source=alert.source,
             key=rules.alert_key(alert.rule, list(alert.drugs)),
+            msgid=alert.message if alert.params else "",
+            params=dict(alert.params),
         )
         for alert in found
     ]
@@ -264,7 +290,8 @@ async def protocol_advice(
     from his.decision import service
 
     knowledge = engine.knowledge(await service.local_interactions(session))
-    names = [[rules.substance_name(s) for s in d.substances] for d in draft.active_drugs] + [
+    running = await active_medications(session, draft)
+    names = [[rules.substance_name(s) for s in d.substances] for d in running] + [
         list(line.substances) for line in draft.lines
     ]
     return protocol_advice_for(

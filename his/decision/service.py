@@ -28,6 +28,7 @@ from his.decision.models import (
     SyncCursor,
 )
 from his.decision.schemas import AllergyIn, DismissIn, LocalRuleIn, TemplateIn
+from his.inpatient import api as inpatient
 from his.kernel.audit.service import AuditActor, AuditEntry, append_audit
 from his.kernel.clock import Clock, local_date
 from his.kernel.errors import Conflict, InvalidInput, NotFound
@@ -623,14 +624,17 @@ async def _audit_template(
 async def run_screening(
     session: AsyncSession, clock: Clock, actor: AuditActor, engine: Engine, *, trigger: str
 ) -> ScreeningRun:
-    """Screens every patient's active medication list (outpatient prescriptions still running) with the current
-    knowledge and stores the run and what it found."""
+    """Screens every patient's active medication list (outpatient prescriptions still running and inpatient
+    medication orders) with the current knowledge and stores the run and what it found."""
     from his.decision.engine import Drug
 
     started = clock.now()
     watch = time.perf_counter()
     knowledge = engine.knowledge(await local_interactions(session))
-    lists = await outpatient.active_drugs_of_everyone(session, on=local_date(started))
+    today = local_date(started)
+    lists = await outpatient.active_drugs_of_everyone(session, on=today)
+    for patient_id, orders in (await inpatient.active_medications_of_everyone(session, on=today)).items():
+        lists.setdefault(patient_id, []).extend(orders)
     patient_ids = sorted(lists)
     medication = [
         [Drug(substances=[rules.substance_name(s) for s in drug.substances], name=drug.drug_name) for drug in lists[p]]

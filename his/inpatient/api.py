@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from decimal import Decimal
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from his.catalogs import api as catalogs
 from his.inpatient import rules, service
-from his.inpatient.models import Bed, Occupancy, SheetEntry, Stay
+from his.inpatient.models import Bed, MedicationOrder, Occupancy, SheetEntry, Stay
 from his.inpatient.schemas import (
     BedOut,
     BoardOut,
+    MedicationAlertOut,
+    MedicationOrderOut,
     OccupancyOut,
     SheetDayOut,
     SheetEntryOut,
@@ -23,6 +27,7 @@ from his.kernel.clock import local_date
 from his.kernel.errors import NotFound
 from his.kernel.i18n import lazy as _
 from his.orders import api as orders
+from his.outpatient.checks import ActiveDrug
 from his.patients import api as patients
 
 
@@ -172,9 +177,10 @@ def entry_out(row: SheetEntry) -> SheetEntryOut:
     )
 
 
-async def treatment_sheet(session: AsyncSession, *, stay_id: int) -> list[SheetDayOut]:
-    """The treatment sheet by day: the notes, vital signs and care orders written, and the orders of his.orders
-    placed for the stay that day."""
+async def treatment_sheet(session: AsyncSession, *, stay_id: int, today: date | None = None) -> list[SheetDayOut]:
+    """The treatment sheet by day: the notes, vital signs and care orders written, the orders of his.orders
+    placed for the stay that day, and the medication orders given that day (up to `today` while the patient is in
+    hospital; without `today`, every planned day)."""
     stay = await service.get_stay_row(session, stay_id)
     entries = await service.sheet_entries(session, stay.id)
     placed = await orders.orders_of_context(session, context_type="inpatient", context_id=stay.id)
@@ -187,6 +193,12 @@ async def treatment_sheet(session: AsyncSession, *, stay_id: int) -> list[SheetD
 
     for entry in entries:
         day_of(entry.day).entries.append(entry_out(entry))
+    for row in await service.medication_orders(session, stay.id):
+        medication = medication_order_out(row)
+        last = medication.last_day
+        until = local_date(stay.discharged_at) if stay.discharged_at is not None else (today or last)
+        for day in rules.medication_days(medication.start_day, last, until):
+            day_of(day).medications.append(medication)
     for order in placed:
         day_of(local_date(order.ordered_at)).orders.append(
             SheetOrderOut(
@@ -198,3 +210,55 @@ async def treatment_sheet(session: AsyncSession, *, stay_id: int) -> list[SheetD
             )
         )
     return [days[d] for d in sorted(days)]
+
+
+def _plain(value: Decimal) -> Decimal:
+    """1.000 -> 1, 0.500 -> 0.5 (never 1E+1)."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+def medication_order_out(row: MedicationOrder) -> MedicationOrderOut:
+    return MedicationOrderOut(
+        id=row.id,
+        stay_id=row.stay_id,
+        patient_id=row.patient_id,
+        drug_code=row.drug_code,
+        drug_name=row.drug_name,
+        substances=[part.strip() for part in row.substances.split(" + ") if part.strip()],
+        unit=row.unit,
+        route=row.route,
+        dose_per_time=_plain(row.dose_per_time),
+        times_per_day=row.times_per_day,
+        start_day=row.start_day,
+        days=row.days,
+        last_day=service.order_last_day(row),
+        instructions=row.instructions,
+        status=row.status,
+        ordered_at=row.ordered_at,
+        ordered_by=row.ordered_by,
+        ordered_by_name=row.ordered_by_name,
+        alerts=msgspec.json.decode(row.alerts or "[]", type=list[MedicationAlertOut]),
+        stopped_at=row.stopped_at,
+        stopped_by=row.stopped_by,
+        stop_reason=row.stop_reason,
+    )
+
+
+async def medication_orders_of_stay(session: AsyncSession, *, stay_id: int) -> list[MedicationOrderOut]:
+    """Every medication order of the stay, running and stopped, oldest first."""
+    stay = await service.get_stay_row(session, stay_id)
+    return [medication_order_out(row) for row in await service.medication_orders(session, stay.id)]
+
+
+async def active_medications_of_patient(session: AsyncSession, *, patient_id: int, on: date) -> list[ActiveDrug]:
+    """The patient's running inpatient medication orders as decision support sees active medications
+    (`prescription_code` is "<stay code>/<order id>")."""
+    return [service.active_drug(row, stay.code) for row, stay in await service.running_orders(session, on, patient_id)]
+
+
+async def active_medications_of_everyone(session: AsyncSession, *, on: date) -> dict[int, list[ActiveDrug]]:
+    """Every inpatient's running medication orders by patient id (whole-hospital screening)."""
+    by_patient: dict[int, list[ActiveDrug]] = {}
+    for row, stay in await service.running_orders(session, on):
+        by_patient.setdefault(row.patient_id, []).append(service.active_drug(row, stay.code))
+    return by_patient

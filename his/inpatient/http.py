@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import FormMultiDict
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,12 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from his.catalogs import api as catalogs
 from his.inpatient import api, rules, service
 from his.inpatient.pdf import discharge_paper_pdf, treatment_sheet_pdf
+from his.inpatient.plugin import medication_checks_of
 from his.inpatient.schemas import (
     AdmitIn,
     BedMoveIn,
     BedStatusIn,
     BoardOut,
     DischargeIn,
+    MedicationBlockedOut,
+    MedicationCheckOut,
+    MedicationOrderedOut,
+    MedicationOrderIn,
+    MedicationOrderOut,
+    MedicationStopIn,
+    OverrideIn,
     SheetDayOut,
     SheetEntryIn,
     StayOut,
@@ -37,11 +46,17 @@ from his.kernel.web.guard import requires
 from his.kernel.web.render import render_fragment, render_page
 from his.orders import api as orders
 from his.orders.schemas import OrderItemIn, PlaceIn
+from his.outpatient.checks import CheckAlert, PrescriptionChecks
 from his.patients import api as patients
 
 ADMIT = requires("inpatient.admit")
 BEDS = requires("inpatient.beds")
 SHEET = requires("inpatient.sheet")
+MEDICATE = requires("inpatient.medicate")
+PROBLEM_JSON = "application/problem+json"
+MEDICATION_FIELDS = ("drug_code", "dose_per_time", "times_per_day", "days", "route", "instructions")
+SEVERITY_LABELS = {"hard_stop": _("Hard stop"), "warning": _("Warning"), "info": _("Information")}
+SEARCH_LIMIT = 15
 READ = requires("inpatient.read")
 STATUS_LABELS = {
     "free": _("Free"),
@@ -151,7 +166,7 @@ async def api_sheet(request: Request[Any, Any, Any], stay_id: FromPath[int]) -> 
     async with kernel.db.transaction() as session:
         stay = await api.get_stay(session, stay_id=stay_id)
         await _audit_read(kernel, context_of(request), session, stay, "stay.sheet.read")
-        return await api.treatment_sheet(session, stay_id=stay_id)
+        return await api.treatment_sheet(session, stay_id=stay_id, today=local_date(kernel.clock.now()))
 
 
 @post("/stays/{stay_id:int}/sheet", opt=SHEET, status_code=201, summary="Write on the day's treatment sheet")
@@ -163,7 +178,7 @@ async def api_sheet_add(
     async with kernel.db.transaction() as session:
         stay = await service.get_stay_row(session, stay_id)
         await service.add_sheet_entry(kernel, session, ctx.audit_actor(), _staff(ctx), stay, data)
-        return await api.treatment_sheet(session, stay_id=stay_id)
+        return await api.treatment_sheet(session, stay_id=stay_id, today=local_date(kernel.clock.now()))
 
 
 @post("/stays/{stay_id:int}/discharge", opt=ADMIT, status_code=200, summary="Discharge: bed days charged")
@@ -178,6 +193,146 @@ async def api_discharge(
         return await api.stay_out(session, stay)
 
 
+# ---------------------------------------------------------------- medication orders
+
+
+def _checks(kernel: Kernel) -> PrescriptionChecks:
+    return medication_checks_of(kernel.modules)
+
+
+def _alert_text(kernel: Kernel, ctx: RequestContext, alert: CheckAlert) -> str:
+    """The alert in the reader's language (the check filled it in the hospital's, for the record)."""
+    if alert.msgid:
+        values = {name: _translate_text(kernel, ctx, value) for name, value in alert.params.items()}
+        return kernel.translator.gettext(ctx.locale, alert.msgid, values)
+    return _translate_text(kernel, ctx, alert.message)
+
+
+def _alerts_out(kernel: Kernel, ctx: RequestContext, alerts: list[CheckAlert]) -> list[CheckAlert]:
+    return [
+        CheckAlert(a.severity, a.kind, _alert_text(kernel, ctx, a), a.source, a.key, a.msgid, a.params) for a in alerts
+    ]
+
+
+def _translate_text(kernel: Kernel, ctx: RequestContext, text: str) -> str:
+    return kernel.translator.gettext(ctx.locale, text)
+
+
+async def _audit_blocked(kernel: Kernel, ctx: RequestContext, stay_id: int, blocked: service.MedicationBlocked) -> None:
+    """The refused order is audited after the rollback: the doctor saw these hard stops."""
+    async with kernel.db.transaction() as session:
+        stay = await api.get_stay(session, stay_id=stay_id)
+        await kernel.audit(
+            ctx.audit_actor(),
+            AuditEntry(
+                action="medication.blocked",
+                outcome="refused",
+                object_type="stay",
+                object_id=stay.code,
+                patient_id=str(stay.patient_id),
+                detail=", ".join(f"{a.source}:{a.ref}" for a in blocked.blocking)[:500],
+            ),
+            session,
+        )
+
+
+async def _order(
+    kernel: Kernel, ctx: RequestContext, stay_id: int, data: MedicationOrderIn
+) -> tuple[MedicationOrderOut, list[CheckAlert]]:
+    async with kernel.db.transaction() as session:
+        stay = await service.get_stay_row(session, stay_id)
+        row, alerts = await service.order_medication(
+            kernel, session, ctx.audit_actor(), _staff(ctx), stay, data, _checks(kernel)
+        )
+        return api.medication_order_out(row), alerts
+
+
+@get("/stays/{stay_id:int}/medications", opt=READ, summary="The stay's medication orders, running and stopped")
+async def api_medications(request: Request[Any, Any, Any], stay_id: FromPath[int]) -> list[MedicationOrderOut]:
+    kernel = _kernel(request)
+    async with kernel.db.transaction() as session:
+        stay = await api.get_stay(session, stay_id=stay_id)
+        await _audit_read(kernel, context_of(request), session, stay, "stay.medications.read")
+        return await api.medication_orders_of_stay(session, stay_id=stay_id)
+
+
+@post(
+    "/stays/{stay_id:int}/medications",
+    opt=MEDICATE,
+    status_code=201,
+    summary="Order a medication; 409 lists the decision-support hard stops to override with a reason",
+    responses={
+        409: ResponseSpec(
+            data_container=MedicationBlockedOut,
+            description="Not ordered: `alerts` holds every alert; override the hard stops with `overrides`",
+            media_type=PROBLEM_JSON,
+        )
+    },
+)
+async def api_medication_order(
+    request: Request[Any, Any, Any], stay_id: FromPath[int], data: JSONBody[MedicationOrderIn]
+) -> Response[MedicationOrderedOut | MedicationBlockedOut]:
+    kernel = _kernel(request)
+    ctx = context_of(request)
+    try:
+        order, alerts = await _order(kernel, ctx, stay_id, data)
+    except service.MedicationBlocked as blocked:
+        await _audit_blocked(kernel, ctx, stay_id, blocked)
+        body = MedicationBlockedOut(
+            type="about:blank",
+            title=kernel.translator.gettext(ctx.locale, "Conflict"),
+            status=409,
+            detail=kernel.translator.gettext(ctx.locale, blocked.message, blocked.params),
+            instance=request.url.path,
+            request_id=ctx.request_id,
+            alerts=_alerts_out(kernel, ctx, blocked.alerts),
+        )
+        return Response(body, status_code=409, media_type=PROBLEM_JSON, headers={"Content-Language": ctx.locale})
+    return Response(MedicationOrderedOut(order, _alerts_out(kernel, ctx, alerts)), status_code=201)
+
+
+async def _check(kernel: Kernel, stay_id: int, data: MedicationOrderIn) -> list[CheckAlert]:
+    async with kernel.db.transaction() as session:
+        stay = await service.get_stay_row(session, stay_id)
+        day = data.start_day or local_date(kernel.clock.now())
+        line = await service.medication_line(
+            session, data.drug_code, data.dose_per_time, data.times_per_day, data.days, data.route, day
+        )
+        return await _checks(kernel).run(await service.medication_draft(session, stay, [line], day))
+
+
+@post(
+    "/stays/{stay_id:int}/medications/check",
+    opt=MEDICATE,
+    status_code=200,
+    summary="The decision-support alerts an order would raise; nothing is written",
+)
+async def api_medication_check(
+    request: Request[Any, Any, Any], stay_id: FromPath[int], data: JSONBody[MedicationOrderIn]
+) -> MedicationCheckOut:
+    kernel = _kernel(request)
+    return MedicationCheckOut(_alerts_out(kernel, context_of(request), await _check(kernel, stay_id, data)))
+
+
+@post(
+    "/stays/{stay_id:int}/medications/{order_id:int}/stop",
+    opt=MEDICATE,
+    status_code=200,
+    summary="Stop a running medication order, with the reason",
+)
+async def api_medication_stop(
+    request: Request[Any, Any, Any], stay_id: FromPath[int], order_id: FromPath[int], data: JSONBody[MedicationStopIn]
+) -> MedicationOrderOut:
+    kernel = _kernel(request)
+    ctx = context_of(request)
+    async with kernel.db.transaction() as session:
+        stay = await service.get_stay_row(session, stay_id)
+        row = await service.stop_medication(
+            kernel, session, ctx.audit_actor(), _staff(ctx), stay, order_id, data.reason
+        )
+        return api.medication_order_out(row)
+
+
 def api_router() -> Router:
     return Router(
         path="/api/v1/inpatient",
@@ -189,6 +344,10 @@ def api_router() -> Router:
             api_bed_status,
             api_sheet,
             api_sheet_add,
+            api_medications,
+            api_medication_order,
+            api_medication_check,
+            api_medication_stop,
             api_discharge,
         ],
         tags=["inpatient"],
@@ -204,7 +363,7 @@ async def _paper_facts(kernel: Kernel, ctx: RequestContext, stay_id: int, action
         patient = await patients.get_patient(session, patient_id=stay.patient_id)
         hospital = await get_hospital(session, kernel.settings.hospital)
         department = await catalogs.get_department(session, code=stay.department_code)
-        days = await api.treatment_sheet(session, stay_id=stay_id)
+        days = await api.treatment_sheet(session, stay_id=stay_id, today=local_date(kernel.clock.now()))
         await _audit_read(kernel, ctx, session, stay, action)
     return stay, patient, hospital, department.name if department else stay.department_code, days
 
@@ -398,14 +557,20 @@ async def stay_page(request: Request[Any, Any, Any], stay_id: FromPath[int]) -> 
 
 
 async def _stay_page(
-    request: Request[Any, Any, Any], stay_id: int, *, error: str = "", status_code: int = 200
+    request: Request[Any, Any, Any],
+    stay_id: int,
+    *,
+    error: str = "",
+    status_code: int = 200,
+    medication_form: dict[str, Any] | None = None,
 ) -> Response[str]:
     kernel = _kernel(request)
     ctx = context_of(request)
     async with kernel.db.transaction() as session:
         stay = await api.get_stay(session, stay_id=stay_id)
         await _audit_read(kernel, ctx, session, stay, "stay.read")
-        days = await api.treatment_sheet(session, stay_id=stay_id)
+        days = await api.treatment_sheet(session, stay_id=stay_id, today=local_date(kernel.clock.now()))
+        medications = await api.medication_orders_of_stay(session, stay_id=stay_id)
         free_beds = [
             b
             for code in await api.departments_with_beds(session)
@@ -418,6 +583,9 @@ async def _stay_page(
         status_code=status_code,
         stay=stay,
         days=days,
+        medications=medications,
+        medication_form=medication_form or {"values": {}, "alerts": []},
+        severity_labels=SEVERITY_LABELS,
         free_beds=free_beds,
         outcomes=OUTCOME_LABELS,
         kinds=KIND_LABELS,
@@ -485,6 +653,113 @@ async def order_submit(request: Request[Any, Any, Any], stay_id: FromPath[int]) 
     return Redirect(f"/inpatient/stays/{stay_id}#sheet", status_code=303)
 
 
+def _medication_in(form: FormMultiDict) -> MedicationOrderIn:
+    """The order form as the service takes it; unreadable numbers are refused naming their field."""
+    reasons = [str(r) for r in form.getall("override_reason", [])]
+    keys = [str(k) for k in form.getall("override_key", [])]
+    return MedicationOrderIn(
+        drug_code=str(form.get("drug_code") or "").strip()[:40],
+        dose_per_time=_optional_decimal(form, "dose_per_time") or Decimal(0),
+        times_per_day=_optional_int(form, "times_per_day") or 0,
+        days=_optional_int(form, "days") or 1,
+        route=str(form.get("route") or "").strip()[:64],
+        instructions=str(form.get("instructions") or "").strip()[:300],
+        overrides=[
+            OverrideIn(key[:200], reason[:500]) for key, reason in zip(keys, reasons, strict=False) if key.strip()
+        ],
+    )
+
+
+def _shown_alerts(kernel: Kernel, ctx: RequestContext, alerts: list[CheckAlert]) -> list[dict[str, str]]:
+    return [
+        {
+            "key": a.ref,
+            "severity": a.severity,
+            "kind": a.kind,
+            "message": _alert_text(kernel, ctx, a),
+            "source": a.source,
+        }
+        for a in alerts
+    ]
+
+
+@post("/inpatient/stays/{stay_id:int}/medications", opt=MEDICATE, include_in_schema=False)
+async def medication_submit(request: Request[Any, Any, Any], stay_id: FromPath[int]) -> Response[Any]:
+    """The medication order form: checked by decision support; hard stops come back with a reason to give."""
+    kernel = _kernel(request)
+    ctx = context_of(request)
+    form = await request.form()
+    values = {name: str(form.get(name) or "") for name in MEDICATION_FIELDS}
+    try:
+        await _order(kernel, ctx, stay_id, _medication_in(form))
+    except service.MedicationBlocked as blocked:
+        await _audit_blocked(kernel, ctx, stay_id, blocked)
+        shown = {"values": values, "alerts": _shown_alerts(kernel, ctx, blocked.alerts)}
+        return await _stay_page(
+            request, stay_id, error=_translate(kernel, ctx, blocked), status_code=409, medication_form=shown
+        )
+    except DomainError as error:
+        shown = {"values": values, "alerts": []}
+        return await _stay_page(
+            request, stay_id, error=_translate(kernel, ctx, error), status_code=error.status_code, medication_form=shown
+        )
+    return Redirect(f"/inpatient/stays/{stay_id}#medications", status_code=303)
+
+
+@post("/inpatient/stays/{stay_id:int}/medications/alerts", opt=MEDICATE, include_in_schema=False, status_code=200)
+async def medication_alerts(request: Request[Any, Any, Any], stay_id: FromPath[int]) -> Response[str]:
+    """The alerts of the order being written, shown as the doctor fills the form in (htmx)."""
+    kernel = _kernel(request)
+    ctx = context_of(request)
+    form = await request.form()
+    alerts: list[dict[str, str]] = []
+    problem = ""
+    if str(form.get("drug_code") or "").strip():
+        try:
+            alerts = _shown_alerts(kernel, ctx, await _check(kernel, stay_id, _medication_in(form)))
+        except InvalidInput as error:
+            problem = _translate(kernel, ctx, error)
+    return await render_fragment(
+        request, "inpatient/_medication_alerts.html", alerts=alerts, problem=problem, severity_labels=SEVERITY_LABELS
+    )
+
+
+@post("/inpatient/stays/{stay_id:int}/medications/{order_id:int}/stop", opt=MEDICATE, include_in_schema=False)
+async def medication_stop_submit(
+    request: Request[Any, Any, Any], stay_id: FromPath[int], order_id: FromPath[int]
+) -> Response[Any]:
+    kernel = _kernel(request)
+    ctx = context_of(request)
+    form = await request.form()
+    try:
+        async with kernel.db.transaction() as session:
+            stay = await service.get_stay_row(session, stay_id)
+            await service.stop_medication(
+                kernel, session, ctx.audit_actor(), _staff(ctx), stay, order_id, str(form.get("reason") or "")
+            )
+    except DomainError as error:
+        return await _stay_page(request, stay_id, error=_translate(kernel, ctx, error), status_code=error.status_code)
+    return Redirect(f"/inpatient/stays/{stay_id}#medications", status_code=303)
+
+
+@get("/inpatient/search/drugs", opt=MEDICATE, include_in_schema=False)
+async def drug_options(
+    request: Request[Any, Any, Any], drug_code: Annotated[str | None, QueryParameter(max_length=100)] = None
+) -> Response[str]:
+    """Drugs of the catalog by name or active substance, accent-insensitive, as options of the form's list."""
+    kernel = _kernel(request)
+    items: list[Any] = []
+    if drug_code and drug_code.strip():
+        async with kernel.db.transaction() as session:
+            page = await catalogs.search(
+                session, kind="drugs", q=drug_code, as_of=local_date(kernel.clock.now()), limit=SEARCH_LIMIT
+            )
+        items = page.items
+    return await render_fragment(
+        request, "inpatient/_drug_options.html", items=items, substances=service.substances_text
+    )
+
+
 @post("/inpatient/stays/{stay_id:int}/discharge", opt=ADMIT, include_in_schema=False)
 async def discharge_submit(request: Request[Any, Any, Any], stay_id: FromPath[int]) -> Response[Any]:
     kernel = _kernel(request)
@@ -526,5 +801,9 @@ PAGE_HANDLERS = (
     stay_page,
     sheet_submit,
     order_submit,
+    medication_submit,
+    medication_alerts,
+    medication_stop_submit,
+    drug_options,
     discharge_submit,
 )

@@ -111,3 +111,33 @@ class SheetEntry(Base):
     diastolic: Mapped[int | None] = mapped_column(Integer, nullable=True)
     respiratory_rate: Mapped[int | None] = mapped_column(Integer, nullable=True)
     spo2: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class MedicationOrder(Base):
+    """A medication order of the stay (y lệnh thuốc): a catalog drug, dose, times a day and route from
+    `start_day` for `days` days, unless stopped earlier. Checked by decision support before it is written;
+    `alerts` keeps what the doctor saw (JSON list, hard stops with their override reason)."""
+
+    __tablename__ = "inpatient_medication_order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stay_id: Mapped[int] = mapped_column(ForeignKey("inpatient_stay.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(Integer, index=True)
+    drug_code: Mapped[str] = mapped_column(String(40))
+    drug_name: Mapped[str] = mapped_column(String(300))
+    substances: Mapped[str] = mapped_column(String(500))  # "substance strength + substance strength"
+    unit: Mapped[str] = mapped_column(String(32))
+    route: Mapped[str] = mapped_column(String(64))
+    dose_per_time: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    times_per_day: Mapped[int] = mapped_column(Integer)
+    start_day: Mapped[date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer)
+    instructions: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(16), index=True)  # active | stopped
+    ordered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ordered_by: Mapped[str] = mapped_column(String(64))
+    ordered_by_name: Mapped[str] = mapped_column(String(200))
+    alerts: Mapped[str] = mapped_column(Text, default="[]")
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    stopped_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    stop_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)

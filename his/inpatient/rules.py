@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from his.kernel.i18n import lazy as _
 
@@ -112,3 +113,56 @@ def discharge_problems(
 def stay_code(facility_code: str, day: date, stay_id: int) -> str:
     """MA_LK of the inpatient claim: distinct from outpatient visit codes by the "NT" marker."""
     return f"{facility_code}NT{day:%Y%m%d}{stay_id:07d}"
+
+
+# ---------------------------------------------------------------- medication orders
+
+MAX_MEDICATION_DAYS = 30  # an order runs at most this long before the doctor renews it
+MAX_TIMES_PER_DAY = 24
+MAX_DOSE_PER_TIME = Decimal(10_000)  # in the drug's unit: beyond any real dose, a typing error
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationProblem:
+    field: str
+    message: str
+    params: dict[str, str]
+
+
+def medication_problems(dose_per_time: Decimal, times_per_day: int, days: int) -> list[MedicationProblem]:
+    """What makes an order's numbers unusable (the clinical limits are decision support's)."""
+    problems = []
+    if not Decimal(0) < dose_per_time <= MAX_DOSE_PER_TIME:
+        problems.append(
+            MedicationProblem(
+                "dose_per_time",
+                _("The dose per time must be above 0 and at most {most}"),
+                {"most": str(MAX_DOSE_PER_TIME)},
+            )
+        )
+    if not 1 <= times_per_day <= MAX_TIMES_PER_DAY:
+        problems.append(
+            MedicationProblem(
+                "times_per_day",
+                _("Times per day must be between 1 and {most}"),
+                {"most": str(MAX_TIMES_PER_DAY)},
+            )
+        )
+    if not 1 <= days <= MAX_MEDICATION_DAYS:
+        problems.append(
+            MedicationProblem("days", _("Days must be between 1 and {most}"), {"most": str(MAX_MEDICATION_DAYS)})
+        )
+    return problems
+
+
+def medication_last_day(start_day: date, days: int, stopped_on: date | None) -> date:
+    """The last day an order is given: its planned last day, or the day it was stopped (given until then)."""
+    planned = start_day + timedelta(days=days - 1)
+    return min(planned, stopped_on) if stopped_on is not None else planned
+
+
+def medication_days(start_day: date, last_day: date, until: date) -> list[date]:
+    """The days an order appears on the treatment sheet: from its start to its last day, not after `until`
+    (today or the discharge day)."""
+    end = min(last_day, until)
+    return [start_day + timedelta(days=n) for n in range((end - start_day).days + 1)]

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from his.outpatient.checks import CheckAlert
+
 Source = Literal["outpatient", "emergency", "direct"]
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
 
@@ -161,7 +163,90 @@ class SheetOrderOut(msgspec.Struct, frozen=True):
     placed_at: datetime
 
 
+class OverrideIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The reason to order over a decision-support hard stop, by the alert's key."""
+
+    key: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    reason: Annotated[str, msgspec.Meta(max_length=500)]
+
+
+class MedicationOrderIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A medication order: a drug of the catalog in force, `dose_per_time` in the drug's unit, `times_per_day`,
+    for `days` days from `start_day` (default today). `route` empty: the catalog's route."""
+
+    drug_code: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    dose_per_time: Decimal
+    times_per_day: int
+    days: int = 1
+    route: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    instructions: Annotated[str, msgspec.Meta(max_length=300)] = ""
+    start_day: date | None = None
+    overrides: list[OverrideIn] = []
+
+
+class MedicationStopIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(max_length=300)]
+
+
+class MedicationAlertOut(msgspec.Struct, frozen=True):
+    """An alert the doctor saw when ordering; a hard stop ordered over carries its reason."""
+
+    severity: str
+    kind: str
+    message: str
+    source: str
+    key: str
+    override_reason: str = ""
+
+
+class MedicationOrderOut(msgspec.Struct, frozen=True):
+    id: int
+    stay_id: int
+    patient_id: int
+    drug_code: str
+    drug_name: str
+    substances: list[str]
+    unit: str
+    route: str
+    dose_per_time: Decimal
+    times_per_day: int
+    start_day: date
+    days: int
+    last_day: date  # the last day given: start + days - 1, or the day it was stopped
+    instructions: str
+    status: str  # active | stopped
+    ordered_at: datetime
+    ordered_by: str
+    ordered_by_name: str
+    alerts: list[MedicationAlertOut]
+    stopped_at: datetime | None
+    stopped_by: str | None
+    stop_reason: str | None
+
+
+class MedicationOrderedOut(msgspec.Struct, frozen=True):
+    order: MedicationOrderOut
+    alerts: list[CheckAlert]  # every decision-support alert seen (overridden hard stops too)
+
+
+class MedicationCheckOut(msgspec.Struct, frozen=True):
+    alerts: list[CheckAlert]
+
+
+class MedicationBlockedOut(msgspec.Struct):
+    """RFC 9457 problem details of a refused order: the hard stops to override (with a reason) or fix."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    request_id: str
+    alerts: list[CheckAlert]
+
+
 class SheetDayOut(msgspec.Struct, frozen=True):
     day: date
     entries: list[SheetEntryOut]
     orders: list[SheetOrderOut]
+    medications: list[MedicationOrderOut] = []  # the medication orders given that day

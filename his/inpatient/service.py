@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import msgspec
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,9 +19,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from his.billing import api as billing
 from his.billing.schemas import AccountIn, ChargeIn, PayerFacts
 from his.catalogs import api as catalogs
+from his.catalogs.schemas import DrugEntry
 from his.inpatient import rules
-from his.inpatient.models import Bed, Occupancy, SheetEntry, Stay, Ward
-from his.inpatient.schemas import AdmitIn, BedIn, DischargeIn, SheetEntryIn, WardIn
+from his.inpatient.models import Bed, MedicationOrder, Occupancy, SheetEntry, Stay, Ward
+from his.inpatient.schemas import (
+    AdmitIn,
+    BedIn,
+    DischargeIn,
+    MedicationAlertOut,
+    MedicationOrderIn,
+    SheetEntryIn,
+    WardIn,
+)
 from his.kernel.audit.service import AuditActor, AuditEntry, append_audit
 from his.kernel.clock import local_date, vietnam_zone
 from his.kernel.errors import Conflict, InvalidInput, NotFound
@@ -28,7 +38,18 @@ from his.kernel.hospital import get_hospital
 from his.kernel.i18n import lazy as _
 from his.kernel.runtime import Kernel
 from his.outpatient import api as outpatient
+from his.outpatient.checks import (
+    ActiveDrug,
+    CheckAlert,
+    DiagnosisFact,
+    DraftLine,
+    PatientFacts,
+    PrescriptionChecks,
+    PrescriptionDraft,
+    unresolved_hard_stops,
+)
 from his.patients import api as patients
+from his.patients.schemas import PatientOut
 from his.reception import api as reception
 
 
@@ -532,6 +553,7 @@ async def discharge(
     stay.bed_days = days
     stay.discharged_by = doctor.username
     stay.discharged_by_name = doctor.full_name
+    await _stop_on_discharge(session, stay, at, doctor.username)
     await session.flush()
     await _audit(
         kernel,
@@ -550,3 +572,264 @@ async def discharge(
 
 def local_day(value: datetime) -> date:
     return local_date(value)
+
+
+# ---------------------------------------------------------------- medication orders
+
+
+class MedicationBlocked(Conflict):
+    """An order refused: decision support raised hard stops that carry no override reason."""
+
+    def __init__(self, alerts: list[CheckAlert], blocking: list[CheckAlert]) -> None:
+        super().__init__(
+            _("Decision support stopped this order: {count} alerts need a change or an override reason"),
+            count=len(blocking),
+        )
+        self.alerts = alerts
+        self.blocking = blocking
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationLine:
+    """A drug of the catalog as it is about to be ordered."""
+
+    drug: DrugEntry
+    dose_per_time: Decimal
+    times_per_day: int
+    days: int
+    route: str
+
+
+def substances_text(drug: DrugEntry) -> str:
+    """ "Amoxicilin 500 mg + Acid clavulanic 125 mg", as prescriptions write it."""
+    return " + ".join(f"{s.substance} {s.strength}".strip() for s in drug.substances)
+
+
+def _substance_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(" + ") if part.strip()]
+
+
+def order_last_day(row: MedicationOrder) -> date:
+    return rules.medication_last_day(
+        row.start_day, row.days, local_date(row.stopped_at) if row.stopped_at is not None else None
+    )
+
+
+def active_drug(row: MedicationOrder, stay_code: str) -> ActiveDrug:
+    """The order as decision support sees a running medication: `prescription_code` names the stay and order."""
+    until = order_last_day(row) + timedelta(days=1)
+    return ActiveDrug(row.drug_code, row.drug_name, _substance_list(row.substances), f"{stay_code}/{row.id}", until)
+
+
+async def medication_orders(session: AsyncSession, stay_id: int) -> list[MedicationOrder]:
+    rows = await session.scalars(
+        select(MedicationOrder).where(MedicationOrder.stay_id == stay_id).order_by(MedicationOrder.id)
+    )
+    return list(rows)
+
+
+async def running_orders(
+    session: AsyncSession, on: date, patient_id: int | None = None
+) -> list[tuple[MedicationOrder, Stay]]:
+    """Orders not stopped, of stays not discharged, whose last day is not before `on` (orders starting later
+    count: they are planned), oldest first."""
+    query = (
+        select(MedicationOrder, Stay)
+        .join(Stay, Stay.id == MedicationOrder.stay_id)
+        .where(MedicationOrder.status == "active", Stay.status == "admitted")
+        .order_by(MedicationOrder.patient_id, MedicationOrder.id)
+    )
+    if patient_id is not None:
+        query = query.where(MedicationOrder.patient_id == patient_id)
+    return [(row, stay) for row, stay in (await session.execute(query)).all() if order_last_day(row) >= on]
+
+
+def _age_days(patient: PatientOut, on: date) -> int | None:
+    return (on - patient.birth_date).days if patient.birth_date is not None and patient.birth_date <= on else None
+
+
+def _age_years(patient: PatientOut, on: date) -> int | None:
+    if patient.birth_date is not None:
+        years = on.year - patient.birth_date.year
+        return years - 1 if (on.month, on.day) < (patient.birth_date.month, patient.birth_date.day) else years
+    return on.year - patient.birth_year if patient.birth_year <= on.year else None
+
+
+async def medication_draft(
+    session: AsyncSession, stay: Stay, lines: list[MedicationLine], on: date
+) -> PrescriptionDraft:
+    """What decision support checks: the patient (age, sex, weight on admission, pregnancy as examined before
+    admission), the admission diagnosis, the stay's other running orders, and the new lines."""
+    patient = await patients.get_patient(session, patient_id=stay.patient_id, on=on)
+    pregnant = None
+    if stay.source_visit_id is not None and stay.source == "outpatient":
+        encounter = await outpatient.find_encounter(session, visit_id=stay.source_visit_id)
+        pregnant = encounter.pregnant if encounter is not None else None
+    running = [active_drug(row, stay.code) for row, _stay in await running_orders(session, on, stay.patient_id)]
+    return PrescriptionDraft(
+        patient=PatientFacts(
+            patient_id=patient.id,
+            sex=patient.sex,
+            age_days=_age_days(patient, on),
+            age_years=_age_years(patient, on),
+            weight_kg=stay.weight_kg,
+            pregnant=pregnant,
+            allergies=None,
+        ),
+        diagnoses=[DiagnosisFact(stay.admission_icd10, True)],
+        active_drugs=running,
+        lines=[
+            DraftLine(
+                drug_code=line.drug.code,
+                drug_name=line.drug.name,
+                substances=[s.substance for s in line.drug.substances],
+                route=line.route,
+                unit=line.drug.unit,
+                dose_per_time=line.dose_per_time,
+                times_per_day=line.times_per_day,
+                days=line.days,
+                quantity=0,
+            )
+            for line in lines
+        ],
+        on=on,
+    )
+
+
+async def medication_line(
+    session: AsyncSession, drug_code: str, dose_per_time: Decimal, times_per_day: int, days: int, route: str, on: date
+) -> MedicationLine:
+    """The order's line, refused (InvalidInput naming the field) when the drug or its numbers are unusable."""
+    for problem in rules.medication_problems(dose_per_time, times_per_day, days):
+        raise InvalidInput(problem.message, field=problem.field, **problem.params)
+    drug = await catalogs.get_drug(session, code=drug_code.strip(), as_of=on)
+    if drug is None:
+        raise InvalidInput(_("No drug {code} in force"), field="drug_code", code=drug_code.strip()[:40])
+    return MedicationLine(drug, dose_per_time, times_per_day, days, route.strip()[:64] or drug.route)
+
+
+async def order_medication(
+    kernel: Kernel,
+    session: AsyncSession,
+    actor: AuditActor,
+    doctor: Doctor,
+    stay: Stay,
+    data: MedicationOrderIn,
+    checks: PrescriptionChecks,
+) -> tuple[MedicationOrder, list[CheckAlert]]:
+    """Checks a medication order with decision support and writes it; answers it with every alert seen.
+    MedicationBlocked when a hard stop has no override reason in `data.overrides`."""
+    if stay.status != "admitted":
+        raise Conflict(rules.MSG_STAY_CLOSED, code=stay.code)
+    now = kernel.clock.now()
+    today = local_date(now)
+    start = data.start_day or today
+    if start < local_date(stay.admitted_at) or start > today + timedelta(days=1):
+        raise InvalidInput(_("An order starts between the admission day and tomorrow"), field="start_day")
+    line = await medication_line(
+        session, data.drug_code, data.dose_per_time, data.times_per_day, data.days, data.route, start
+    )
+    alerts = await checks.run(await medication_draft(session, stay, [line], start))
+    reasons = {item.key: item.reason.strip()[:500] for item in data.overrides}
+    blocking = unresolved_hard_stops(alerts, reasons)
+    if blocking:
+        raise MedicationBlocked(alerts, blocking)
+    seen = [
+        MedicationAlertOut(
+            a.severity, a.kind, a.message, a.source, a.ref, reasons.get(a.ref, "") if a.severity == "hard_stop" else ""
+        )
+        for a in alerts
+    ]
+    row = MedicationOrder(
+        stay_id=stay.id,
+        patient_id=stay.patient_id,
+        drug_code=line.drug.code,
+        drug_name=line.drug.name,
+        substances=substances_text(line.drug)[:500],
+        unit=line.drug.unit[:32],
+        route=line.route,
+        dose_per_time=line.dose_per_time,
+        times_per_day=line.times_per_day,
+        start_day=start,
+        days=line.days,
+        instructions=data.instructions.strip()[:300],
+        status="active",
+        ordered_at=now,
+        ordered_by=doctor.username,
+        ordered_by_name=doctor.full_name,
+        alerts=msgspec.json.encode(seen).decode(),
+    )
+    session.add(row)
+    await session.flush()
+    await _audit(
+        kernel,
+        session,
+        actor,
+        AuditEntry(
+            action="medication.order",
+            object_type="stay",
+            object_id=stay.code,
+            patient_id=str(stay.patient_id),
+            detail=(
+                f"order {row.id}: {row.drug_code} {row.dose_per_time} {row.unit} x{row.times_per_day}/day "
+                f"{row.days} days from {start}; alerts "
+                + (", ".join(f"{a.severity}:{a.ref}" for a in alerts) or "none")
+            )[:500],
+        ),
+    )
+    for alert in alerts:
+        if alert.severity == "hard_stop":
+            await _audit(
+                kernel,
+                session,
+                actor,
+                AuditEntry(
+                    action="medication.override",
+                    outcome="overridden",
+                    object_type="stay",
+                    object_id=stay.code,
+                    patient_id=str(stay.patient_id),
+                    detail=f"order {row.id}; {alert.source}: {alert.ref}; reason: {reasons[alert.ref]}"[:500],
+                ),
+            )
+    return row, alerts
+
+
+async def stop_medication(
+    kernel: Kernel, session: AsyncSession, actor: AuditActor, doctor: Doctor, stay: Stay, order_id: int, reason: str
+) -> MedicationOrder:
+    row = await session.get(MedicationOrder, order_id)
+    if row is None or row.stay_id != stay.id:
+        raise NotFound(_("Unknown medication order {id}"), id=order_id)
+    if row.status != "active":
+        raise Conflict(_("The order is already stopped"))
+    if not reason.strip():
+        raise InvalidInput(_("Give the reason for stopping"), field="reason")
+    row.status = "stopped"
+    row.stopped_at = kernel.clock.now()
+    row.stopped_by = doctor.username
+    row.stop_reason = reason.strip()[:300]
+    await session.flush()
+    await _audit(
+        kernel,
+        session,
+        actor,
+        AuditEntry(
+            action="medication.stop",
+            object_type="stay",
+            object_id=stay.code,
+            patient_id=str(stay.patient_id),
+            detail=f"order {row.id}: {row.drug_code}; {row.stop_reason}"[:500],
+        ),
+    )
+    return row
+
+
+async def _stop_on_discharge(session: AsyncSession, stay: Stay, at: datetime, by: str) -> None:
+    """Running orders end with the stay (the discharge prescription is a new, outpatient one)."""
+    for row in await medication_orders(session, stay.id):
+        if row.status == "active":
+            row.status = "stopped"
+            row.stopped_at = at
+            row.stopped_by = by
+            row.stop_reason = "discharge"

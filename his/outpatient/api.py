@@ -27,6 +27,7 @@ from his.outpatient.schemas import (
 
 __all__ = [
     "active_drugs_of_everyone",
+    "active_drugs_of_patient",
     "draft_for",
     "find_encounter",
     "get_encounter",
@@ -191,6 +192,11 @@ async def draft_for(
     """The facts a decision-support check would see if these lines (drug code, dose per time, times per day,
     days) were signed now for this visit's patient; nothing is validated or written."""
     return await service.draft_for(session, clock, visit_id, lines)
+
+
+async def active_drugs_of_patient(session: AsyncSession, *, patient_id: int, on: date) -> list[ActiveDrug]:
+    """The patient's drugs of issued prescriptions whose days have not run out on `on`."""
+    return await service.active_drugs(session, patient_id, on)
 
 
 async def active_drugs_of_everyone(session: AsyncSession, *, on: date) -> dict[int, list[ActiveDrug]]:

@@ -80,6 +80,10 @@ class CheckAlert(msgspec.Struct, frozen=True):
     message: str
     source: str  # which check (and which knowledge base) says so
     key: str = ""  # stable identity of this alert, to which an override refers; default: kind
+    # When `message` was filled in for storage (the hospital's language), the msgid and its values let a page
+    # show the alert in the reader's language; values that are msgids themselves (drug class names) translate too.
+    msgid: str = ""
+    params: dict[str, str] = msgspec.field(default_factory=dict)
 
     @property
     def ref(self) -> str:

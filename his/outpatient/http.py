@@ -86,8 +86,18 @@ def _findings_out(kernel: Kernel, ctx: RequestContext, findings: Sequence[rules.
     return [FindingOut(f.field, _translate(kernel, ctx, f.message, f.params)) for f in findings]
 
 
+def _alert_text(kernel: Kernel, ctx: RequestContext, alert: CheckAlert) -> str:
+    if alert.msgid:
+        values = {name: _translate(kernel, ctx, value) for name, value in alert.params.items()}
+        return _translate(kernel, ctx, alert.msgid, values)
+    return _translate(kernel, ctx, alert.message)
+
+
 def _alerts_out(kernel: Kernel, ctx: RequestContext, alerts: Sequence[CheckAlert]) -> list[CheckAlert]:
-    return [CheckAlert(a.severity, a.kind, _translate(kernel, ctx, a.message), a.source, a.key) for a in alerts]
+    """The alerts in the reader's language (the check filled them in the hospital's)."""
+    return [
+        CheckAlert(a.severity, a.kind, _alert_text(kernel, ctx, a), a.source, a.key, a.msgid, a.params) for a in alerts
+    ]
 
 
 async def _audit_read(
