@@ -131,7 +131,7 @@ def treatment_sheet_pdf(
     """Tờ điều trị: per day, the progress (diễn biến bệnh) and the orders (y lệnh), A4."""
     register_fonts()
     buffer = BytesIO()
-    canvas = Canvas(buffer, pagesize=A4)
+    canvas = Canvas(buffer, pagesize=A4, pageCompression=0)  # text readable by tests
     canvas.setTitle(f"Tờ điều trị {stay.code}")
     page = _Page(canvas, A4)
     _header(page, hospital, department_name, stay.code)
@@ -158,6 +158,13 @@ def treatment_sheet_pdf(
                 page.text(f"Y lệnh: {entry.care_orders}", indent=8)
         for order in day.orders:
             page.text(f"Chỉ định: {order.name} ({order.code})", indent=8)
+        for drug in day.medications:
+            how = f" - {drug.instructions}" if drug.instructions else ""
+            page.text(
+                f"Thuốc: {drug.drug_name} ({' + '.join(drug.substances)}), {drug.dose_per_time} {drug.unit} "
+                f"x {drug.times_per_day} lần/ngày, {drug.route}{how}",
+                indent=8,
+            )
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -119,6 +119,20 @@ def test_signing_over_alerts_answers_them_in_vietnamese(client: TestClient[Lites
     assert not any("above the maximum" in message for message in doses)
 
 
+def test_signing_over_alerts_answers_an_english_reader_in_english(
+    client: TestClient[Litestar], clinic: Clinic
+) -> None:
+    headers = as_user(client, "bacsi")
+    visit_id = open_visit(client, headers)
+    body = {"lines": [line("T0101"), line("T0102"), line("T0103"), line("T0104")]}
+    blocked = client.post(f"{OUTPATIENT}/visits/{visit_id}/prescriptions", json=body, headers={**headers, **EN})
+    assert blocked.status_code == 409, blocked.text
+    # Filled in with its values (a class name among them) in the reader's language, not the hospital's.
+    assert DUPLICATE_EN in _messages(blocked.json()["alerts"], "duplicate_therapy")
+    vietnamese = client.post(f"{OUTPATIENT}/visits/{visit_id}/prescriptions", json=body, headers={**headers, **VI})
+    assert DUPLICATE_VI in _messages(vietnamese.json()["alerts"], "duplicate_therapy")
+
+
 @pytest.mark.parametrize("db_backend", ["sqlite"])
 def test_cds_hooks_cards_follow_accept_language(client: TestClient[Litestar], staff: dict[str, str]) -> None:
     headers = as_user(client, "admin")

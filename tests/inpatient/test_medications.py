@@ -17,6 +17,7 @@ from his.app import installed_modules
 from his.catalogs import service as catalogs_service
 from his.kernel.runtime import build_kernel
 from his.settings import Settings
+from tests.billing.test_pdf import pdf_text
 from tests.billing.visits import DESK
 from tests.conftest import login
 from tests.decision.conftest import EXTRA_DRUGS
@@ -114,7 +115,7 @@ def test_the_check_writes_nothing_and_answers_in_the_readers_language(client: Te
     assert duplicate[0]["message"].isascii()  # ibuprofen + diclofenac: two NSAIDs, said in English
     vietnamese = signed_in(client, "bacsi")
     again = client.post(f"{API}/stays/{stay_id}/medications/check", json=order("T0104"), headers=vietnamese)
-    assert not [a for a in again.json()["alerts"] if a["kind"] == "duplicate_therapy"][0]["message"].isascii()
+    assert not next(a for a in again.json()["alerts"] if a["kind"] == "duplicate_therapy")["message"].isascii()
     assert len(client.get(f"{API}/stays/{stay_id}/medications", headers=doctor).json()) == 1
 
 
@@ -153,6 +154,8 @@ def test_stop_sheet_discharge_and_page(client: TestClient[Litestar], ward: Ward)
     assert [m["drug_code"] for m in days[-1]["medications"]] == ["T0001"]
     page = client.get(f"/inpatient/stays/{stay_id}", headers=doctor)
     assert 'data-testid="medications"' in page.text and "Khi sốt &gt; 38,5" in page.text
+    printed = client.get(f"/inpatient/stays/{stay_id}/treatment-sheet.pdf", headers=doctor)
+    assert "Thuốc: Paracetamol 500 mg (Paracetamol 500 mg), 1 Viên x 3 lần/ngày, Uống" in pdf_text(printed.content)
 
     no_reason = client.post(f"{API}/stays/{stay_id}/medications/{order_id}/stop", json={"reason": " "}, headers=doctor)
     assert no_reason.status_code == 422
