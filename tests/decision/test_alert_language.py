@@ -119,9 +119,7 @@ def test_signing_over_alerts_answers_them_in_vietnamese(client: TestClient[Lites
     assert not any("above the maximum" in message for message in doses)
 
 
-def test_signing_over_alerts_answers_an_english_reader_in_english(
-    client: TestClient[Litestar], clinic: Clinic
-) -> None:
+def test_signing_over_alerts_answers_an_english_reader_in_english(client: TestClient[Litestar], clinic: Clinic) -> None:
     headers = as_user(client, "bacsi")
     visit_id = open_visit(client, headers)
     body = {"lines": [line("T0101"), line("T0102"), line("T0103"), line("T0104")]}
