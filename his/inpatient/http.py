@@ -291,12 +291,12 @@ async def api_medication_order(
     return Response(MedicationOrderedOut(order, _alerts_out(kernel, ctx, alerts)), status_code=201)
 
 
-async def _check(kernel: Kernel, stay_id: int, data: MedicationOrderIn) -> list[CheckAlert]:
+async def _check(kernel: Kernel, stay_id: int, data: MedicationOrderIn, *, partial: bool = False) -> list[CheckAlert]:
     async with kernel.db.transaction() as session:
         stay = await service.get_stay_row(session, stay_id)
         day = data.start_day or local_date(kernel.clock.now())
         line = await service.medication_line(
-            session, data.drug_code, data.dose_per_time, data.times_per_day, data.days, data.route, day
+            session, data.drug_code, data.dose_per_time, data.times_per_day, data.days, data.route, day, partial=partial
         )
         return await _checks(kernel).run(await service.medication_draft(session, stay, [line], day))
 
@@ -716,7 +716,8 @@ async def medication_alerts(request: Request[Any, Any, Any], stay_id: FromPath[i
     problem = ""
     if str(form.get("drug_code") or "").strip():
         try:
-            alerts = _shown_alerts(kernel, ctx, await _check(kernel, stay_id, _medication_in(form)))
+            checked = await _check(kernel, stay_id, _medication_in(form), partial=True)
+            alerts = _shown_alerts(kernel, ctx, checked)
         except InvalidInput as error:
             problem = _translate(kernel, ctx, error)
     return await render_fragment(

@@ -697,11 +697,24 @@ async def medication_draft(
 
 
 async def medication_line(
-    session: AsyncSession, drug_code: str, dose_per_time: Decimal, times_per_day: int, days: int, route: str, on: date
+    session: AsyncSession,
+    drug_code: str,
+    dose_per_time: Decimal,
+    times_per_day: int,
+    days: int,
+    route: str,
+    on: date,
+    *,
+    partial: bool = False,
 ) -> MedicationLine:
-    """The order's line, refused (InvalidInput naming the field) when the drug or its numbers are unusable."""
+    """The order's line, refused (InvalidInput naming the field) when the drug or its numbers are unusable.
+    `partial`: an order still being written, whose dose or times a day may be missing (0: not checked yet)."""
     for problem in rules.medication_problems(dose_per_time, times_per_day, days):
-        raise InvalidInput(problem.message, field=problem.field, **problem.params)
+        missing = (problem.field == "dose_per_time" and dose_per_time == 0) or (
+            problem.field == "times_per_day" and times_per_day == 0
+        )
+        if not (partial and missing):
+            raise InvalidInput(problem.message, field=problem.field, **problem.params)
     drug = await catalogs.get_drug(session, code=drug_code.strip(), as_of=on)
     if drug is None:
         raise InvalidInput(_("No drug {code} in force"), field="drug_code", code=drug_code.strip()[:40])

@@ -1,5 +1,6 @@
-"""The inpatient stay in a real browser: a doctor admits a patient whose examination ends in "admit", a nurse
-sees the bed board, transfers the patient to a surgical bed and sends the old bed from cleaning to free, the doctor
+"""The inpatient stay in a real browser: a doctor admits a patient whose examination ends in "admit" and orders
+medications (decision support stops a contraindicated pair inline until the doctor gives a reason), a nurse sees
+the bed board, transfers the patient to a surgical bed and sends the old bed from cleaning to free, the doctor
 discharges and downloads the discharge paper.
 
 Its own server over a small hospital (tests/inpatient/conftest.py's wards), seeded in a subprocess.
@@ -11,6 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,11 +27,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.criterion(39), pytest.mark.criter
 async def seed(database_url: str, data_dir: str) -> int:
     """Staff, the ward hospital, and a patient whose examination ends in an admission; answers the visit id."""
     from his.app import installed_modules
+    from his.catalogs import service as catalogs_service
     from his.kernel.runtime import build_kernel
     from his.outpatient import service as outpatient_service
     from his.outpatient.schemas import DiagnosisIn, DispositionIn
-    from tests.billing.visits import DOCTOR, DOCTOR_ACTOR, register_visit
+    from tests.billing.visits import DESK, DOCTOR, DOCTOR_ACTOR, register_visit
     from tests.conftest import make_settings, seed_staff
+    from tests.decision.conftest import EXTRA_DRUGS
     from tests.inpatient.conftest import build_wards
 
     settings = make_settings(database_url, Path(data_dir))
@@ -37,6 +41,10 @@ async def seed(database_url: str, data_dir: str) -> int:
     kernel = build_kernel(settings, installed_modules())
     try:
         ward = await build_wards(kernel)
+        async with kernel.db.transaction() as session:
+            await catalogs_service.import_catalog(
+                kernel, session, DESK, kind="drugs", source=EXTRA_DRUGS.encode(), effective=date(2020, 1, 1)
+            )
         visit_id, _code = await register_visit(kernel, ward.patients.insured)
         async with kernel.db.transaction() as session:
             clock = kernel.clock
@@ -116,7 +124,9 @@ def sign_in(page: Page, username: str) -> None:
     page.get_by_role("button", name="Đăng nhập").click()
 
 
-def test_admit_transfer_and_discharge_in_the_browser(browser: Browser, ward_server: tuple[LiveServer, int]) -> None:
+def test_admit_order_medications_transfer_and_discharge_in_the_browser(
+    browser: Browser, ward_server: tuple[LiveServer, int]
+) -> None:
     server, visit_id = ward_server
     errors: list[str] = []
 
@@ -134,6 +144,29 @@ def test_admit_transfer_and_discharge_in_the_browser(browser: Browser, ward_serv
     form.get_by_test_id("admit").click()
     expect(page.get_by_test_id("bed")).to_contain_text("N1-01")
     stay_url = page.url
+
+    # Medication orders: clarithromycin, then fluconazole, a QĐ 5948 contraindicated pair. The hard stop shows
+    # while the order is written, refuses the order without a reason, and is kept with the order over a reason.
+    def write_order(drug: str, dose: str, times: str) -> None:
+        form = page.get_by_test_id("medication-form")
+        form.get_by_test_id("medication-drug").fill(drug)
+        form.get_by_test_id("medication-dose").fill(dose)
+        form.get_by_test_id("medication-times").fill(times)
+        form.get_by_test_id("medication-times").press("Tab")
+
+    write_order("T0101", "1", "2")
+    page.get_by_test_id("order-medication").click()
+    expect(page.get_by_test_id("medications")).to_contain_text("Clarithromycin 500 mg")
+    write_order("T0102", "1", "1")
+    expect(page.get_by_test_id("medication-alerts").locator('[data-severity="hard_stop"]')).to_contain_text("5948")
+    page.get_by_test_id("order-medication").click()
+    expect(page.get_by_test_id("error")).to_contain_text("Hỗ trợ quyết định đã chặn y lệnh này")
+    page.get_by_test_id("override-reason").fill("Nấm Candida toàn thân, đã hội chẩn, theo dõi điện tâm đồ")
+    page.get_by_test_id("order-medication").click()
+    expect(page.get_by_test_id("medications")).to_contain_text("Fluconazol 150 mg")
+    expect(page.get_by_test_id("override")).to_contain_text("Nấm Candida toàn thân")
+    expect(page.get_by_test_id("sheet-medication").first).to_contain_text("Clarithromycin 500 mg")
+    screenshot(page, "inpatient-medication-orders")
 
     # The nurse, on a tablet, sees the bed board and moves the patient to a surgical bed.
     nurse = new_context(browser, server)

@@ -196,3 +196,41 @@ def test_the_whole_hospital_screening_sees_inpatient_orders(client: TestClient[L
     hits = [f for f in found["findings"] if f["patient_id"] == ward.patients.insured and f["severity"] == "hard_stop"]
     assert hits, found
     assert "NT" in hits[0]["drugs"]  # named by the stay's code and the order
+
+
+def test_the_stay_page_checks_while_writing_and_asks_a_reason_for_a_hard_stop(
+    client: TestClient[Litestar], ward: Ward
+) -> None:
+    doctor = signed_in(client, "bacsi")
+    stay_id = admit(client, ward, doctor)
+    form = {"drug_code": "T0101", "dose_per_time": "1", "times_per_day": "2", "days": "3"}
+    assert (
+        client.post(
+            f"/inpatient/stays/{stay_id}/medications", data=form, headers=doctor, follow_redirects=False
+        ).status_code
+        == 303
+    )
+
+    # While writing: the drug alone is checked (no complaint about the dose not written yet).
+    partial = client.post(f"/inpatient/stays/{stay_id}/medications/alerts", data={"drug_code": "T0102"}, headers=doctor)
+    assert partial.status_code == 200
+    assert 'data-severity="hard_stop"' in partial.text and 'name="override_reason"' in partial.text
+    assert "medication-problem" not in partial.text
+    unknown = client.post(f"/inpatient/stays/{stay_id}/medications/alerts", data={"drug_code": "XX"}, headers=doctor)
+    assert "Không có thuốc XX đang hiệu lực" in unknown.text
+
+    second = {"drug_code": "T0102", "dose_per_time": "1", "times_per_day": "1", "days": "3"}
+    refused = client.post(f"/inpatient/stays/{stay_id}/medications", data=second, headers=doctor)
+    assert refused.status_code == 409
+    assert "Hỗ trợ quyết định đã chặn y lệnh này" in refused.text
+    assert 'value="T0102"' in refused.text  # the form keeps what was written
+    key = refused.text.split('name="override_key" value="', 1)[1].split('"', 1)[0]
+    given = {**second, "override_key": key, "override_reason": "Đã hội chẩn"}
+    assert (
+        client.post(
+            f"/inpatient/stays/{stay_id}/medications", data=given, headers=doctor, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    page = client.get(f"/inpatient/stays/{stay_id}", headers=doctor).text
+    assert "lý do: Đã hội chẩn" in page
