@@ -37,7 +37,7 @@ from his.inpatient.schemas import (
 )
 from his.kernel.audit.service import AuditEntry
 from his.kernel.clock import local_date, vietnam_zone
-from his.kernel.errors import DomainError, InvalidInput
+from his.kernel.errors import Conflict, DomainError, InvalidInput
 from his.kernel.hospital import get_hospital
 from his.kernel.i18n import lazy as _
 from his.kernel.runtime import Kernel
@@ -138,13 +138,18 @@ async def api_stay(request: Request[Any, Any, Any], stay_id: FromPath[int]) -> S
 async def api_bed(request: Request[Any, Any, Any], stay_id: FromPath[int], data: JSONBody[BedMoveIn]) -> StayOut:
     kernel = _kernel(request)
     async with kernel.db.transaction() as session:
-        await _move(kernel, context_of(request), session, stay_id, data.bed_code)
+        await _move(kernel, context_of(request), session, stay_id, data.bed_code, data.from_bed_code)
         return await api.get_stay(session, stay_id=stay_id)
 
 
-async def _move(kernel: Kernel, ctx: RequestContext, session: AsyncSession, stay_id: int, bed_code: str) -> None:
+async def _move(
+    kernel: Kernel, ctx: RequestContext, session: AsyncSession, stay_id: int, bed_code: str, seen: str | None
+) -> None:
     stay = await service.get_stay_row(session, stay_id)
-    if (await api.stay_out(session, stay)).bed_code is None:
+    current = (await api.stay_out(session, stay)).bed_code
+    if seen is not None and seen.strip() != (current or ""):
+        raise Conflict(_("The patient's bed changed meanwhile (now: {bed}): look again"), bed=current or "—")
+    if current is None:
         await service.assign_bed(kernel, session, ctx.audit_actor(), stay, bed_code)
     else:
         await service.transfer(kernel, session, ctx.audit_actor(), stay, bed_code)
@@ -543,7 +548,9 @@ async def bed_submit(request: Request[Any, Any, Any], stay_id: FromPath[int]) ->
     back = str(form.get("back") or "")
     try:
         async with kernel.db.transaction() as session:
-            await _move(kernel, ctx, session, stay_id, str(form.get("bed_code") or "").strip()[:32])
+            seen = form.get("from_bed_code")
+            bed_code = str(form.get("bed_code") or "").strip()[:32]
+            await _move(kernel, ctx, session, stay_id, bed_code, None if seen is None else str(seen)[:32])
     except DomainError as error:
         if back.startswith("/inpatient/board/"):
             return await _board(request, back.rsplit("/", 1)[-1], render_page, error=_translate(kernel, ctx, error))

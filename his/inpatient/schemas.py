@@ -44,7 +44,11 @@ class AdmitIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class BedMoveIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Assign a bed (the stay has none) or transfer. `from_bed_code`: the bed the caller saw the patient in ("" for
+    none); when the patient's bed is another by now (somebody else moved them), 409 instead of a second move."""
+
     bed_code: Code
+    from_bed_code: Annotated[str, msgspec.Meta(max_length=32)] | None = None
 
 
 class BedStatusIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -128,3 +128,31 @@ def test_the_admission_form_and_the_stay_page(client: TestClient[Litestar], ward
     assert response.status_code == 200 and "N1-03" in response.text and "Trần Thị Bình" in response.text
     bad = client.post("/inpatient/admit", data={**form, "icd10_code": "Q00.00"}, headers={"accept-language": "vi"})
     assert bad.status_code == 422 and "Không có mã ICD-10 Q00.00" in bad.text
+
+
+def test_two_nurses_placing_the_same_waiting_patient_do_not_move_them_twice(
+    client: TestClient[Litestar], ward: Ward
+) -> None:
+    doctor = signed_in(client, "bacsi")
+    body = {
+        "source": "direct",
+        "patient_id": ward.patients.insured,
+        "department_code": "KNOI",
+        "icd10_code": "J18.9",
+        "bed_code": "none",
+    }
+    stay = client.post(f"{API}/stays", json=body, headers=doctor).json()
+    nurse = signed_in(client, "dieuduong")
+    # Both saw the patient waiting (no bed); the first places them, the second is told to look again.
+    first = client.post(f"{API}/stays/{stay['id']}/bed", json={"bed_code": "N1-02", "from_bed_code": ""}, headers=nurse)
+    assert first.status_code == 200, first.text
+    second = client.post(
+        f"{API}/stays/{stay['id']}/bed", json={"bed_code": "N1-03", "from_bed_code": ""}, headers=nurse
+    )
+    assert second.status_code == 409 and "N1-02" in second.json()["detail"]
+    assert client.get(f"{API}/stays/{stay['id']}", headers=nurse).json()["bed_code"] == "N1-02"
+    # Seen in N1-02: the transfer goes through.
+    moved = client.post(
+        f"{API}/stays/{stay['id']}/bed", json={"bed_code": "N1-03", "from_bed_code": "N1-02"}, headers=nurse
+    )
+    assert moved.status_code == 200 and moved.json()["bed_code"] == "N1-03"
