@@ -129,6 +129,7 @@ def review_out(row: Review) -> ReviewOut:
         reviewed_by=row.reviewed_by,
         reviewed_at=row.reviewed_at,
         note=row.note,
+        source_url=row.source_url,
     )
 
 

@@ -95,7 +95,8 @@ class AlertEvent(Base):
 
 
 class Review(Base):
-    """A signed prescription whose hard stops or warnings were overridden: the pharmacist reviews it."""
+    """A signed prescription, or an inpatient medication order, written over hard stops or after warnings: the
+    pharmacist reviews it. `prescription_code` is the national prescription code, or "<stay code>/<order id>"."""
 
     __tablename__ = "decision_review"
 
@@ -111,6 +112,8 @@ class Review(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     note: Mapped[str] = mapped_column(String(1000), default="")
+    # Where the pharmacist reads what was written (the stay page of an inpatient order; empty: the prescription).
+    source_url: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
 
 class AlertTemplate(Base):

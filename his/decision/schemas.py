@@ -88,6 +88,7 @@ class ReviewOut(msgspec.Struct, frozen=True):
     reviewed_by: str | None
     reviewed_at: datetime | None
     note: str
+    source_url: str = ""  # an inpatient medication order: its stay page ("" for a prescription)
 
 
 class ReviewIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -29,6 +29,7 @@ from his.decision.models import (
 )
 from his.decision.schemas import AllergyIn, DismissIn, LocalRuleIn, TemplateIn
 from his.inpatient import api as inpatient
+from his.inpatient.schemas import MedicationOrderOut, StayOut
 from his.kernel.audit.service import AuditActor, AuditEntry, append_audit
 from his.kernel.clock import Clock, local_date
 from his.kernel.errors import Conflict, InvalidInput, NotFound
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 
 MAX_SCREENING_FINDINGS = 5000
 SIGNED_CURSOR = "signed_prescriptions"
+ORDERS_CURSOR = "inpatient_medication_orders"
+# Alerts about the check itself (it ran without the hospital's data, or failed), not findings of a rule.
+NOT_RULES = frozenset({"not_consulted", "check_failed"})
 
 
 def _who(actor: AuditActor) -> str:
@@ -384,16 +388,7 @@ async def sync_signed_prescriptions(session: AsyncSession, clock: Clock, *, batc
     """Takes in the prescriptions signed since the last call: each overridden hard stop becomes an `overridden`
     alert event (and `shown`, for the statistics), and a prescription signed with overrides, or after warnings
     were shown in its examination, enters the pharmacist's review queue. Returns how many were read."""
-    cursor = await session.get(SyncCursor, SIGNED_CURSOR, with_for_update=True)
-    if cursor is None:
-        try:
-            async with session.begin_nested():
-                session.add(SyncCursor(name=SIGNED_CURSOR, position=0))
-                await session.flush()
-        except IntegrityError:
-            pass  # another worker created it a moment ago
-        cursor = await session.get(SyncCursor, SIGNED_CURSOR, with_for_update=True, populate_existing=True)
-        assert cursor is not None
+    cursor = await _cursor(session, SIGNED_CURSOR)
     after = cursor.position
     read = 0
     while True:
@@ -406,7 +401,94 @@ async def sync_signed_prescriptions(session: AsyncSession, clock: Clock, *, batc
         read += len(prescriptions)
     cursor.position = after
     await session.flush()
+    return read + await _sync_medication_orders(session, batch)
+
+
+async def _cursor(session: AsyncSession, name: str) -> SyncCursor:
+    """The named cursor, locked; created at 0 the first time (concurrent creators tolerated)."""
+    cursor = await session.get(SyncCursor, name, with_for_update=True)
+    if cursor is None:
+        try:
+            async with session.begin_nested():
+                session.add(SyncCursor(name=name, position=0))
+                await session.flush()
+        except IntegrityError:
+            pass  # another worker created it a moment ago
+        cursor = await session.get(SyncCursor, name, with_for_update=True, populate_existing=True)
+        assert cursor is not None
+    return cursor
+
+
+async def _sync_medication_orders(session: AsyncSession, batch: int) -> int:
+    """Takes in the inpatient medication orders written since the last call, like signed prescriptions: each
+    overridden hard stop an `overridden` event, every alert seen a `shown` one, and an order written over alerts
+    enters the review queue."""
+    cursor = await _cursor(session, ORDERS_CURSOR)
+    read = 0
+    while True:
+        orders = await inpatient.medication_orders_after(session, after_id=cursor.position, limit=batch)
+        if not orders:
+            break
+        for order, stay in orders:
+            await _take_in_order(session, order, stay)
+            cursor.position = order.id
+        read += len(orders)
+    await session.flush()
     return read
+
+
+async def _take_in_order(session: AsyncSession, order: MedicationOrderOut, stay: StayOut) -> None:
+    code = f"{stay.code}/{order.id}"
+    summary: list[str] = []
+    for alert in order.alerts:
+        if alert.kind in NOT_RULES:
+            continue
+        common = {
+            "rule": rules.rule_of_key(alert.key)[:200],
+            "alert_key": alert.key[:200],
+            "kind": alert.kind[:32],
+            "severity": alert.severity,
+            "patient_id": order.patient_id,
+            "encounter": stay.code[:64],
+            "message": alert.message[:1000],
+            "source": alert.source[:300],
+            "username": order.ordered_by[:64],
+            "at": order.ordered_at,
+        }
+        shown = AlertEvent(
+            outcome="shown", prescription_code=None, reason="", dedupe_key=f"shown|{code}|{alert.key}"[:400], **common
+        )
+        await _insert_event(session, shown)
+        if alert.severity == "hard_stop" and alert.override_reason:
+            overridden = AlertEvent(
+                outcome="overridden",
+                prescription_code=code[:64],
+                reason=alert.override_reason[:500],
+                dedupe_key=f"overridden|{code}|{alert.key}"[:400],
+                **common,
+            )
+            await _insert_event(session, overridden)
+            summary.append(f"[{_severity_word('hard_stop')}] {alert.message} — {alert.override_reason}")
+        elif alert.severity == "warning":
+            summary.append(f"[{_severity_word('warning')}] {alert.message}")
+    if not summary or await session.scalar(select(Review.id).where(Review.prescription_code == code)):
+        return
+    what = f"{order.drug_name}: {order.dose_per_time} {order.unit} x {order.times_per_day}, {order.route}"
+    session.add(
+        Review(
+            prescription_code=code[:64],
+            prescription_id=order.id,
+            patient_id=order.patient_id,
+            patient_name=stay.patient_name[:200],
+            doctor=order.ordered_by_name[:200],
+            signed_at=order.ordered_at,
+            summary="\n".join([what, *summary]),
+            status="pending",
+            note="",
+            source_url=f"/inpatient/stays/{stay.id}#medications",
+        )
+    )
+    await session.flush()
 
 
 async def _take_in(session: AsyncSession, clock: Clock, prescription: PrescriptionOut) -> None:

@@ -262,3 +262,18 @@ async def active_medications_of_everyone(session: AsyncSession, *, on: date) -> 
     for row, stay in await service.running_orders(session, on):
         by_patient.setdefault(row.patient_id, []).append(service.active_drug(row, stay.code))
     return by_patient
+
+
+async def medication_orders_after(
+    session: AsyncSession, *, after_id: int, limit: int = 200
+) -> list[tuple[MedicationOrderOut, StayOut]]:
+    """Medication orders with an id above `after_id`, oldest first, each with its stay (a reader that keeps its
+    own cursor: decision support takes in the orders written over its alerts)."""
+    rows = await service.medication_orders_after(session, after_id, limit)
+    stays: dict[int, StayOut] = {}
+    out = []
+    for row in rows:
+        if row.stay_id not in stays:
+            stays[row.stay_id] = await get_stay(session, stay_id=row.stay_id)
+        out.append((medication_order_out(row), stays[row.stay_id]))
+    return out

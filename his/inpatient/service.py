@@ -628,6 +628,13 @@ async def medication_orders(session: AsyncSession, stay_id: int) -> list[Medicat
     return list(rows)
 
 
+async def medication_orders_after(session: AsyncSession, after_id: int, limit: int) -> list[MedicationOrder]:
+    rows = await session.scalars(
+        select(MedicationOrder).where(MedicationOrder.id > after_id).order_by(MedicationOrder.id).limit(limit)
+    )
+    return list(rows)
+
+
 async def running_orders(
     session: AsyncSession, on: date, patient_id: int | None = None
 ) -> list[tuple[MedicationOrder, Stay]]:

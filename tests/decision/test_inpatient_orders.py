@@ -62,3 +62,30 @@ def test_a_prescription_is_checked_against_the_running_inpatient_orders(
     )
     assert blocked.status_code == 409, blocked.text
     assert any(a["kind"] == "interaction" for a in blocked.json()["alerts"] if a["severity"] == "hard_stop")
+
+
+def test_an_order_over_a_hard_stop_reaches_the_review_queue_and_the_statistics(
+    client: TestClient[Litestar], clinic: Clinic
+) -> None:
+    headers = as_user(client, "bacsi")
+    visit_id = open_visit(client, headers)
+    patient_id = client.get(f"{OUTPATIENT}/visits/{visit_id}/encounter", headers=headers).json()["patient_id"]
+    stay_id = admit_without_bed(client, headers, patient_id)
+    medications = f"{INPATIENT}/stays/{stay_id}/medications"
+    body = {"drug_code": "T0101", "dose_per_time": "1", "times_per_day": 2, "days": 3}
+    assert client.post(medications, json=body, headers=headers).status_code == 201
+    second = {"drug_code": "T0102", "dose_per_time": "1", "times_per_day": 1, "days": 3}
+    key = next(a["key"] for a in client.post(medications, json=second, headers=headers).json()["alerts"])
+    overridden = client.post(
+        medications, json={**second, "overrides": [{"key": key, "reason": "Hội chẩn khoa"}]}, headers=headers
+    )
+    assert overridden.status_code == 201, overridden.text
+
+    pharmacist = as_user(client, "duocsi")
+    reviews = client.get("/api/v1/decision/reviews", headers=pharmacist).json()
+    mine = [r for r in reviews if r["source_url"] == f"/inpatient/stays/{stay_id}#medications"]
+    assert len(mine) == 1 and "Hội chẩn khoa" in mine[0]["summary"] and "Fluconazol" in mine[0]["summary"]
+    stats = client.get("/api/v1/decision/statistics", headers=pharmacist).json()
+    assert sum(s["overridden"] for s in stats if s["severity"] == "hard_stop") == 1
+    page = client.get("/decision/reviews", headers=pharmacist)
+    assert f'href="/inpatient/stays/{stay_id}#medications"' in page.text
