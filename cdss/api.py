@@ -126,6 +126,7 @@ def english_messages(knowledge: Knowledge) -> list[str]:
         dose.DAILY_TOO_HIGH,
         dose.WEEKLY_TOO_HIGH,
         dose.TOTAL_TOO_HIGH,
+        dose.TOO_FREQUENT,
         *(message + dose.ESTIMATED for message in (dose.SINGLE_TOO_HIGH, dose.DAILY_TOO_HIGH, dose.TOTAL_TOO_HIGH)),
     }
     for table in (knowledge.renal, knowledge.diagnosis, knowledge.pregnancy, knowledge.age):

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 # Bump when the compiler's meaning changes, so that the version (a content hash) changes with it.
-_COMPILER = "cdss-knowledge-1"
+_COMPILER = "cdss-knowledge-2"
 TIER_ORDER: tuple[Tier, ...] = ("contraindicated", "avoid", "precaution", "note")
 NATIONAL_SOURCE = "QĐ 5948/QĐ-BYT"
 # ATC groups that are not therapeutic duplicates when two of their members are prescribed together (solutions and
@@ -73,6 +73,8 @@ class DoseRule(msgspec.Struct, frozen=True):
     child_daily_max_mg_per_kg: float | None
     weekly_max_mg: float | None
     source: str
+    # A drug taken on one day a week (oral methotrexate): more doses a week than this is a daily schedule by mistake.
+    max_doses_per_week: float | None = None
 
 
 class RenalRule(msgspec.Struct, frozen=True):
@@ -127,6 +129,9 @@ class _NamedClass:
     within: list[str]
     aliases: list[str]
     duplicate: bool
+    # "fallback" in classes.csv: a broad class (ACE inhibitor + ARB) that names a duplicate only when the two drugs
+    # share no other duplicate class (two ACE inhibitors stay "ACE inhibitors, plain").
+    duplicate_fallback: bool = False
 
 
 class Knowledge:
@@ -345,7 +350,8 @@ def _load_classes(builder: _Builder, by_atc: dict[str, list[int]]) -> None:
             allergy_severity=row["allergy_severity"],
             within=_list(row["within"]),
             aliases=_list(row["aliases"]),
-            duplicate=row["duplicate"] == "yes",
+            duplicate=row["duplicate"] in ("yes", "fallback"),
+            duplicate_fallback=row["duplicate"] == "fallback",
         )
         k.classes[named.id] = named
     for named in k.classes.values():
@@ -462,6 +468,7 @@ def _load_dose(k: Knowledge) -> None:
                 child_daily_max_mg_per_kg=_number(row["child_daily_max_mg_per_kg"]),
                 weekly_max_mg=_number(row["weekly_max_mg"]),
                 source=row["source"],
+                max_doses_per_week=_number(row["max_doses_per_week"]),
             )
         )
 

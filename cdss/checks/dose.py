@@ -2,7 +2,8 @@
 
 A dose is checked for a drug of one substance (the dose of a combination product does not say which substance it
 measures). Doses of the same substance in several drugs (new and active) add up towards the daily maximum.
-Exceeding a maximum is a warning; reaching one and a half times it is a hard stop.
+Exceeding a maximum is a warning; reaching one and a half times it is a hard stop. A drug taken on one day a week
+(oral methotrexate) prescribed more often than its `max_doses_per_week` is a hard stop, whatever the dose.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ WEEKLY_TOO_HIGH = (
 ESTIMATED = " The maximum is for an estimated weight of {weight} kg for the age: record the weight for an exact check."
 TOTAL_TOO_HIGH = (
     "Together the prescribed drugs give {dose} mg a day of this substance, above the maximum of {maximum} mg."
+)
+TOO_FREQUENT = (
+    "Prescribed {doses} times a week, but this drug is taken once a week (at most {maximum} doses a week): "
+    "daily dosing by mistake has caused fatal overdoses."
 )
 
 _ORAL = ("oral", "uong", "po", "per os", "ngam", "nhai", "sublingual", "duoi luoi")
@@ -101,6 +106,7 @@ def _limits(rules: Sequence[DoseRule], route: str) -> DoseRule | None:
         child_daily_max_mg_per_kg=widest([rule.child_daily_max_mg_per_kg for rule in rules]),
         weekly_max_mg=widest([rule.weekly_max_mg for rule in rules]),
         source=rules[0].source,
+        max_doses_per_week=widest([rule.max_doses_per_week for rule in rules]),
     )
 
 
@@ -178,12 +184,39 @@ def _alert(
     )
 
 
+def _frequency_alert(rules: Sequence[DoseRule], route: str, inn: str, drug: Drug, index: int) -> Alert | None:
+    # Only a rule of the drug's route counts (any rule when the route is unknown): daily methotrexate injections are
+    # a real regimen (gestational trophoblastic disease), daily tablets are an error.
+    limits = [
+        rule
+        for rule in rules
+        if rule.max_doses_per_week is not None and (route == "any" or rule.route in (route, "any"))
+    ]
+    if not limits or drug.doses_per_day is None:
+        return None
+    rule = max(limits, key=lambda rule: rule.max_doses_per_week or 0.0)
+    maximum = rule.max_doses_per_week or 0.0
+    per_week = drug.doses_per_day * 7
+    if per_week <= maximum * 1.000001:
+        return None
+    return Alert(
+        severity="hard_stop",
+        kind="dose",
+        substances=[inn],
+        message=TOO_FREQUENT,
+        source=rule.source,
+        rule=f"dose:{inn}:frequency",
+        drugs=[index],
+        params={"doses": _number(per_week), "maximum": _number(maximum)},
+    )
+
+
 def _range_alerts(knowledge: Knowledge, request: CheckRequest, resolved: Resolved) -> list[Alert]:
     alerts: list[Alert] = []
     drugs: Sequence[Drug] = all_drugs(request)
     daily_totals: dict[int, list[tuple[int, float, DoseRule]]] = {}
     for index, (drug, ids) in enumerate(zip(drugs, resolved.drugs, strict=True)):
-        if len(ids) != 1 or drug.dose_mg is None:
+        if len(ids) != 1:
             continue
         route = route_kind(drug.route)
         rules = knowledge.dose.get(ids[0])
@@ -193,6 +226,13 @@ def _range_alerts(knowledge: Knowledge, request: CheckRequest, resolved: Resolve
         if rule is None:
             continue
         inn = knowledge.substances[ids[0]].inn
+        # A daily schedule of a once-a-week drug is wrong whatever the dose, even when none is given; shown unless
+        # the weekly total already stops the prescription.
+        frequency = _frequency_alert(rules, route, inn, drug, index) if index < resolved.new_count else None
+        if drug.dose_mg is None:
+            if frequency is not None:
+                alerts.append(frequency)
+            continue
         daily_dose = drug.dose_mg * drug.doses_per_day if drug.doses_per_day is not None else None
         if daily_dose is not None:
             daily_totals.setdefault(ids[0], []).append((index, daily_dose, rule))
@@ -230,6 +270,8 @@ def _range_alerts(knowledge: Knowledge, request: CheckRequest, resolved: Resolve
         if daily_dose is not None and rule.weekly_max_mg is not None:
             weekly = daily_dose * 7
             if severity := _over(weekly, rule.weekly_max_mg):
+                if severity == "hard_stop":
+                    frequency = None  # the weekly total already stops it and says the drug is taken once a week
                 alerts.append(
                     _alert(
                         severity,
@@ -242,6 +284,8 @@ def _range_alerts(knowledge: Knowledge, request: CheckRequest, resolved: Resolve
                         rule.weekly_max_mg,
                     )
                 )
+        if frequency is not None:
+            alerts.append(frequency)
     for substance, parts in daily_totals.items():
         if len(parts) < 2 or all(index >= resolved.new_count for index, _, _ in parts):
             continue

@@ -26,6 +26,7 @@ def _hits_to_alerts(knowledge: Knowledge, hits: Sequence[tuple[int, int, int, in
     names = knowledge.substances
     alerts: dict[tuple[str, int, int], Alert] = {}
     duplicate_pairs: set[tuple[int, int]] = set()
+    fallback_duplicate_rules: set[str] = set()
     allergy_best: dict[tuple[int, int], tuple[int, Alert]] = {}
     for kind, i, j, ref, s, t in hits:
         if kind == _INTERACTION:
@@ -57,6 +58,8 @@ def _hits_to_alerts(knowledge: Knowledge, hits: Sequence[tuple[int, int, int, in
                 continue
             code = knowledge.duplicate_class_ids[ref]
             rule_id = f"duplicate:class:{code.removeprefix('class:')}"
+            if code.startswith("class:") and knowledge.classes[code[6:]].duplicate_fallback:
+                fallback_duplicate_rules.add(rule_id)
             alerts.setdefault(
                 (rule_id, i, j),
                 Alert(
@@ -109,13 +112,19 @@ def _hits_to_alerts(knowledge: Knowledge, hits: Sequence[tuple[int, int, int, in
             ansm_rank = (_SEVERITY_RANK[alert.severity], rule_id)
             if (i, j) not in best_ansm or ansm_rank < best_ansm[(i, j)]:
                 best_ansm[(i, j)] = ansm_rank
-    result: list[Alert] = []
-    seen_duplicate_pairs: set[tuple[int, int]] = set()
-    for (rule_id, i, j), alert in alerts.items():
+    # Of the classes a drug pair shares, the first met names the duplicate, a broad fallback class only when the pair
+    # shares no other ("ACE inhibitors, plain" for two ACE inhibitors, "renin-angiotensin system blockers" for an
+    # ACE inhibitor with an ARB).
+    shown_duplicate: dict[tuple[int, int], str] = {}
+    for rule_id, i, j in alerts:
         if rule_id.startswith("duplicate:class:"):
-            if (i, j) in duplicate_pairs or (i, j) in seen_duplicate_pairs:
-                continue
-            seen_duplicate_pairs.add((i, j))
+            shown = shown_duplicate.get((i, j))
+            if shown is None or (shown in fallback_duplicate_rules and rule_id not in fallback_duplicate_rules):
+                shown_duplicate[(i, j)] = rule_id
+    result: list[Alert] = []
+    for (rule_id, i, j), alert in alerts.items():
+        if rule_id.startswith("duplicate:class:") and ((i, j) in duplicate_pairs or shown_duplicate[(i, j)] != rule_id):
+            continue
         if rule_id.startswith("ansm:") and best_ansm[(i, j)][1] != rule_id:
             continue
         result.append(alert)
