@@ -44,6 +44,7 @@ _NOT_DUPLICATE_ATC = ("B05", "A11", "A12", "B03", "V", "D", "S", "A07C", "N01B",
 _DATA_FILES = (
     "substances.csv",
     "combinations.csv",
+    "brands.csv",
     "classes.csv",
     "ddi-contraindicated-qd5948.csv",
     "ansm-thesaurus.json",
@@ -304,15 +305,17 @@ def _load_ansm_substances(builder: _Builder, ansm: dict[str, Any]) -> None:
 
 
 def _load_combinations(builder: _Builder) -> None:
+    """Names that stand for substances: combinations (co-trimoxazole) and brand names (Augmentin, Hapacol)."""
     k = builder.knowledge
-    for row in _rows("combinations.csv"):
-        ids: list[int] = []
-        for part in _list(row["substances"]):
-            found = k.ids_of(part)
-            if len(found) != 1:
-                raise ValueError(f"combinations.csv: {part!r} is not one known substance")
-            ids.extend(found)
-        builder.add_name(row["name"], tuple(ids), loose=False)
+    for file in ("combinations.csv", "brands.csv"):
+        for row in _rows(file):
+            ids: list[int] = []
+            for part in _list(row["substances"]):
+                found = k.ids_of(part)
+                if len(found) != 1:
+                    raise ValueError(f"{file}: {part!r} is not one known substance")
+                ids.extend(found)
+            builder.add_name(row["name"], tuple(ids), loose=False)
     builder.freeze_names()
 
 

@@ -9,7 +9,8 @@ Two keys are computed for every name the knowledge holds and for every name it i
   elements ("natri" = "sodium", "kali" = "potassium", ...).
 
 A lookup tries the exact key, then the loose key, then the name without its salt ("Metformin hydroclorid"), without
-strengths ("Paracetamol 500 mg") and without a parenthesis; the loose keys are only used when they are unambiguous.
+strengths ("Paracetamol 500 mg", "Kali clorid 10%"), without a parenthesis and without a bare number at its end
+("Hapacol 500"); the loose keys are only used when they are unambiguous.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ _SALT_WORDS = frozenset(
 )
 
 _STRENGTH = re.compile(
-    r"\b\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|ug|g|iu|ui|ml|%|mmol|meq|dv|đv)\b(?:\s*/\s*\d*(?:[.,]\d+)?\s*(?:ml|g|l|liều|lieu))?",
+    # (?!\w), not \b: "%" is no word character, and "Kali clorid 10%" must lose its strength too.
+    r"\b\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|ug|g|iu|ui|ml|%|mmol|meq|dv|đv)(?!\w)(?:\s*/\s*\d*(?:[.,]\d+)?\s*(?:ml|g|l|liều|lieu))?",
     re.IGNORECASE,
 )
 _SPLIT = re.compile(r"\s*(?:\+|/|;| and | và )\s*", re.IGNORECASE)
@@ -99,6 +101,9 @@ def name_variants(text: str) -> list[str]:
     if kept and kept != words:
         variants.append(" ".join(kept))
     variants.extend(inside)
+    # Last: a bare number left at the end of a brand name ("Hapacol 500", "Klacid 250"), tried only after the name
+    # as written found nothing.
+    variants.append(re.sub(r"(?:\s+\d+(?:[.,]\d+)?)+\s*$", "", without_brackets))
     seen: set[str] = set()
     unique = []
     for variant in variants:
