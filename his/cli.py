@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -79,7 +80,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     import os
 
     os.environ["HIS_DATABASE_URL"] = settings.database_url
-    uvicorn.run(
+    config = uvicorn.Config(
         "his.app:create_app",
         host=host,
         port=port,
@@ -91,6 +92,32 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         factory=True,
         access_log=False,
     )
+    try:
+        sock = listening_socket(host, port)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    if workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, made with proto IPPROTO_TCP: asyncio turns Nagle's algorithm off only on connections of
+    such a socket, and uvicorn makes its multi-worker socket with proto 0. With Nagle on, a response written in two
+    parts waits for the client's delayed ACK: 40 ms more on every request of a keep-alive connection."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 # ---------------------------------------------------------------- db

@@ -306,20 +306,26 @@ class Cashier(StaffUser):
         ref = ticket.visit_code
         if not found and not self.open_account(ticket):
             return
-        account = self.get(f"/billing/accounts/{ref}", name="/billing/accounts/{ref}")
-        if not account or int(account["due"]) <= 0:
-            return  # the fund pays it all
-        self.think(10, 25)  # telling the amount, counting the money
-        self.call(
-            "POST",
-            f"/billing/accounts/{ref}/receipts",
-            name="/billing/accounts/{ref}/receipts",
-            json={
-                "payment_method": self.rng.choice(("cash", "cash", "cash", "transfer")),
-                "expected_amount": account["due"],
-            },
-            ok=(201,),
-        )
+        # A second round when the amount changed meanwhile (409: the doctor's orders were charged while the money
+        # was being counted): the cashier reads the account again and collects the new amount.
+        for _round in range(2):
+            account = self.get(f"/billing/accounts/{ref}", name="/billing/accounts/{ref}")
+            if not account or int(account["due"]) <= 0:
+                return  # the fund pays it all
+            self.think(10, 25)  # telling the amount, counting the money
+            reply = self.call(
+                "POST",
+                f"/billing/accounts/{ref}/receipts",
+                name="/billing/accounts/{ref}/receipts",
+                json={
+                    "payment_method": self.rng.choice(("cash", "cash", "cash", "transfer")),
+                    "expected_amount": account["due"],
+                },
+                ok=(201,),
+                answered=(409,),
+            )
+            if reply is None or reply.status == 201:
+                return
 
     def open_account(self, ticket: Ticket) -> bool:
         record = self.get(f"/patients/{ticket.patient_id}", name="/patients/{id}")

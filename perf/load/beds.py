@@ -1,6 +1,7 @@
 """Bed board load (HIS levels 2-5 issue, "Load"): the ward nurse watches a department's bed board, puts admitted
 patients who wait for a bed into a free one and sets cleaned beds free again; the ward doctor admits patients
-(most without a bed, for the nurse to place) and discharges them, which sends their bed to cleaning.
+(most without a bed, for the nurse to place), orders medications (checked by decision support) and discharges
+patients, which sends their bed to cleaning.
 
 Department codes come from the departments catalog (a department has a board when the server lists beds on it),
 stay ids and bed codes from the board, patient ids from patient searches, ICD-10 codes from catalog searches.
@@ -21,6 +22,8 @@ CLEANED_SHARE = 0.5  # of the looks at the board with a bed in cleaning, those a
 DIRECT_TO_BED_SHARE = 0.3  # admissions that take the first free bed at once; the others wait for the nurse
 ADMISSION_WORDS = ("viêm phổi", "tăng huyết áp", "đái tháo đường", "viêm ruột thừa", "suy tim", "nhiễm trùng", "J18")
 ADMISSION_REASONS = ("Sốt cao, khó thở", "Đau bụng cấp", "Tăng huyết áp không kiểm soát", "Mệt nhiều, ăn kém")
+MEDICATION_SHARE = 0.4  # ward rounds that end in a medication order for one of the department's inpatients
+WARD_DRUGS = ("ceftriaxon", "paracetamol", "omeprazol", "amlodipin", "metformin", "furosemid", "enoxaparin")
 TREATMENT_METHODS = ("Điều trị nội khoa", "Kháng sinh, bù dịch, theo dõi", "Phẫu thuật nội soi, chăm sóc sau mổ")
 
 
@@ -126,17 +129,14 @@ class WardNurse(WardUser):
 
     def place(self, stay: dict[str, Any], bed: dict[str, Any]) -> None:
         self.think(5, 15)  # showing the patient to the room
-        # The same call transfers a stay that has a bed, so check that a colleague has not placed it meanwhile.
-        current = self.get(f"/inpatient/stays/{int(stay['id'])}", name="/inpatient/stays/{stay_id}")
-        if not current or current.get("bed_code") or current.get("status") != "admitted":
-            return
         self.call(
             "POST",
             f"/inpatient/stays/{int(stay['id'])}/bed",
             name="/inpatient/stays/{stay_id}/bed",
-            json={"bed_code": bed["code"]},
+            # Seen waiting (no bed): a colleague who placed the patient meanwhile makes this a 409, not a transfer.
+            json={"bed_code": bed["code"], "from_bed_code": ""},
             ok=(200,),
-            answered=(409,),  # the bed went to another patient first
+            answered=(409,),  # the bed went to another patient first, or the patient has a bed now
         )
 
 
@@ -167,10 +167,30 @@ class WardDoctor(WardUser):
             return
         in_beds = occupied(board)
         stays = len(in_beds) + len(board.get("waiting") or [])
-        if in_beds and (stays * 2 >= len(board.get("beds", [])) or self.rng.random() < 0.3):
+        if in_beds and self.rng.random() < MEDICATION_SHARE:
+            self.order_medication(int(self.rng.choice(in_beds)["stay_id"]))
+        elif in_beds and (stays * 2 >= len(board.get("beds", [])) or self.rng.random() < 0.3):
             self.discharge(self.rng.choice(in_beds))
         elif self.patients:
             self.admit()
+
+    def order_medication(self, stay_id: int) -> None:
+        """A medication order of the ward round: decision support checks it as it is written; a doctor who meets a
+        hard stop changes the drug rather than order over it (no reason given here)."""
+        page = self.get("/catalogs/drugs", q=self.rng.choice(WARD_DRUGS), limit=10)
+        drugs = [entry["code"] for entry in (page or {}).get("items", [])]
+        if not drugs:
+            return
+        self.think(5, 15)  # dose, times a day
+        body = {"drug_code": self.rng.choice(drugs), "dose_per_time": "1", "times_per_day": 2, "days": 3}
+        medications = f"/inpatient/stays/{stay_id}/medications"
+        name = "/inpatient/stays/{stay_id}/medications"
+        checked = self.call("POST", medications + "/check", name=name + "/check", json=body, ok=(200,))
+        alerts = checked.body.get("alerts", []) if checked and isinstance(checked.body, dict) else []
+        if any(alert.get("severity") == "hard_stop" for alert in alerts):
+            return
+        # 409: discharged by a colleague meanwhile, or another order made this one a hard stop.
+        self.call("POST", medications, name=name, json=body, ok=(201,), answered=(409,))
 
     def admit(self) -> None:
         icd10 = self.pick_icd10()
