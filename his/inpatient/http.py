@@ -46,7 +46,7 @@ from his.kernel.web.guard import requires
 from his.kernel.web.render import render_fragment, render_page
 from his.orders import api as orders
 from his.orders.schemas import OrderItemIn, PlaceIn
-from his.outpatient.checks import CheckAlert, PrescriptionChecks
+from his.outpatient.checks import CheckAlert, PrescriptionChecks, localized
 from his.patients import api as patients
 
 ADMIT = requires("inpatient.admit")
@@ -205,22 +205,9 @@ def _checks(kernel: Kernel) -> PrescriptionChecks:
     return medication_checks_of(kernel.modules)
 
 
-def _alert_text(kernel: Kernel, ctx: RequestContext, alert: CheckAlert) -> str:
-    """The alert in the reader's language (the check filled it in the hospital's, for the record)."""
-    if alert.msgid:
-        values = {name: _translate_text(kernel, ctx, value) for name, value in alert.params.items()}
-        return kernel.translator.gettext(ctx.locale, alert.msgid, values)
-    return _translate_text(kernel, ctx, alert.message)
-
-
 def _alerts_out(kernel: Kernel, ctx: RequestContext, alerts: list[CheckAlert]) -> list[CheckAlert]:
-    return [
-        CheckAlert(a.severity, a.kind, _alert_text(kernel, ctx, a), a.source, a.key, a.msgid, a.params) for a in alerts
-    ]
-
-
-def _translate_text(kernel: Kernel, ctx: RequestContext, text: str) -> str:
-    return kernel.translator.gettext(ctx.locale, text)
+    """The alerts in the reader's language (the check filled them in the hospital's, for the record)."""
+    return localized(alerts, lambda message, params: kernel.translator.gettext(ctx.locale, message, params or None))
 
 
 async def _audit_blocked(kernel: Kernel, ctx: RequestContext, stay_id: int, blocked: service.MedicationBlocked) -> None:
@@ -679,14 +666,8 @@ def _medication_in(form: FormMultiDict) -> MedicationOrderIn:
 
 def _shown_alerts(kernel: Kernel, ctx: RequestContext, alerts: list[CheckAlert]) -> list[dict[str, str]]:
     return [
-        {
-            "key": a.ref,
-            "severity": a.severity,
-            "kind": a.kind,
-            "message": _alert_text(kernel, ctx, a),
-            "source": a.source,
-        }
-        for a in alerts
+        {"key": a.ref, "severity": a.severity, "kind": a.kind, "message": a.message, "source": a.source}
+        for a in _alerts_out(kernel, ctx, alerts)
     ]
 
 

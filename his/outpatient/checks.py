@@ -12,7 +12,7 @@ prescription and audited. Warnings and information are shown and kept with the p
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Literal, Protocol
@@ -130,6 +130,21 @@ class PrescriptionChecks:
                     )
                 )
         return sorted(alerts, key=lambda alert: SEVERITIES.index(alert.severity))
+
+
+def localized(
+    alerts: Sequence[CheckAlert], gettext: Callable[[str, Mapping[str, str] | None], str]
+) -> list[CheckAlert]:
+    """The alerts in a reader's language (`gettext` bound to it): one filled in by its check is translated again from
+    its msgid and values (values that are msgids themselves, drug class names, translate too), the others by their
+    message."""
+
+    def text(alert: CheckAlert) -> str:
+        if alert.msgid:
+            return gettext(alert.msgid, {name: gettext(value, None) for name, value in alert.params.items()})
+        return gettext(alert.message, None)
+
+    return [CheckAlert(a.severity, a.kind, text(a), a.source, a.key, a.msgid, a.params) for a in alerts]
 
 
 def unresolved_hard_stops(alerts: list[CheckAlert], overrides: dict[str, str]) -> list[CheckAlert]:

@@ -27,7 +27,7 @@ from his.kernel.web.context import RequestContext, context_of
 from his.kernel.web.guard import requires
 from his.kernel.web.render import render_fragment, render_page
 from his.outpatient import api, rules, service
-from his.outpatient.checks import CheckAlert
+from his.outpatient.checks import CheckAlert, localized
 from his.outpatient.pdf import prescription_pdf
 from his.outpatient.plugin import checks_of
 from his.outpatient.schemas import (
@@ -86,18 +86,9 @@ def _findings_out(kernel: Kernel, ctx: RequestContext, findings: Sequence[rules.
     return [FindingOut(f.field, _translate(kernel, ctx, f.message, f.params)) for f in findings]
 
 
-def _alert_text(kernel: Kernel, ctx: RequestContext, alert: CheckAlert) -> str:
-    if alert.msgid:
-        values = {name: _translate(kernel, ctx, value) for name, value in alert.params.items()}
-        return _translate(kernel, ctx, alert.msgid, values)
-    return _translate(kernel, ctx, alert.message)
-
-
 def _alerts_out(kernel: Kernel, ctx: RequestContext, alerts: Sequence[CheckAlert]) -> list[CheckAlert]:
     """The alerts in the reader's language (the check filled them in the hospital's)."""
-    return [
-        CheckAlert(a.severity, a.kind, _alert_text(kernel, ctx, a), a.source, a.key, a.msgid, a.params) for a in alerts
-    ]
+    return localized(alerts, lambda message, params: _translate(kernel, ctx, message, dict(params or {})))
 
 
 async def _audit_read(
