@@ -11,6 +11,7 @@ shows "not checked" instead of signing silently.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -159,6 +160,24 @@ async def active_medications(session: AsyncSession, draft: PrescriptionDraft) ->
     return unique
 
 
+async def creatinine_clearance(
+    session: AsyncSession, draft: PrescriptionDraft, age_years: float | None, weight_kg: float | None
+) -> float | None:
+    """The patient's creatinine clearance (Cockcroft–Gault) from the newest serum creatinine result of the last
+    CREATININE_VALID_DAYS days, for the renal dose checks; None without a result or when it cannot be estimated."""
+    from his.orders import api as orders
+
+    since = datetime.combine(draft.on - timedelta(days=rules.CREATININE_VALID_DAYS), time(), tzinfo=UTC)
+    found = await orders.latest_numeric_result(
+        session, patient_id=draft.patient.patient_id, codes=rules.CREATININE_CODES, since=since
+    )
+    if found is None:
+        return None
+    return rules.creatinine_clearance(
+        float(found.value), found.unit, age_years=age_years, weight_kg=weight_kg, sex=draft.patient.sex
+    )
+
+
 def _age_years(draft: PrescriptionDraft) -> float | None:
     if draft.patient.age_days is not None:
         return round(draft.patient.age_days / 365.25, 3)
@@ -186,13 +205,18 @@ async def check_draft(
     active = [
         Drug(substances=[rules.substance_name(s) for s in drug.substances], name=drug.drug_name) for drug in running
     ]
+    age = _age_years(draft)
+    weight = float(draft.patient.weight_kg) if draft.patient.weight_kg is not None else None
     patient = Patient(
-        age_years=_age_years(draft),
+        age_years=age,
         sex=draft.patient.sex,
-        weight_kg=float(draft.patient.weight_kg) if draft.patient.weight_kg is not None else None,
+        weight_kg=weight,
         pregnant=draft.patient.pregnant,
         allergies=list(allergies),
         diagnoses=[_icd(d.code) for d in draft.diagnoses],
+        creatinine_clearance_ml_min=(
+            await creatinine_clearance(session, draft, age, weight) if session is not None else None
+        ),
     )
     found = engine.check(knowledge, CheckRequest(patient=patient, active=active, new=new))
     alerts = [

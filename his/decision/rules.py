@@ -149,3 +149,45 @@ DATA_WORDS = (
 def translated_params(params: Mapping[str, str], gettext: Callable[[str], str]) -> dict[str, str]:
     """An alert's values for its translated message: the names in TRANSLATED_PARAMS translated, the rest as is."""
     return {name: gettext(value) if name in TRANSLATED_PARAMS else value for name, value in params.items()}
+
+
+# ---------------------------------------------------------------- renal function from a creatinine result
+
+# Analyte codes of serum creatinine in the orders module's definitions (his/orders/data/definitions.json).
+CREATININE_CODES = ("CRE",)
+# A creatinine result older than this is not used for dose adjustment (renal function changes; the doctor orders it
+# again). Three months, as for a stable patient; an acute illness needs a fresh result anyway.
+CREATININE_VALID_DAYS = 90
+_MICROMOL = frozenset({"µmol/l", "μmol/l", "umol/l", "micromol/l"})
+_MG_PER_DL = frozenset({"mg/dl"})
+MICROMOL_PER_MG_DL = 88.4
+
+
+def creatinine_clearance(
+    creatinine: float, unit: str, *, age_years: float | None, weight_kg: float | None, sex: str
+) -> float | None:
+    """Creatinine clearance in ml/min by Cockcroft–Gault (SI form: (140 − age) × weight × 1.23 for men, 1.04 for
+    women, ÷ serum creatinine in µmol/L); without a weight, the CKD-EPI 2021 eGFR. None when it cannot be estimated:
+    adults' formulas (no age, a child), an unknown unit or an impossible value."""
+    unit_key = unit.strip().lower().replace(" ", "")
+    if unit_key in _MICROMOL:
+        micromol = creatinine
+    elif unit_key in _MG_PER_DL:
+        micromol = creatinine * MICROMOL_PER_MG_DL
+    else:
+        return None
+    if micromol <= 0 or age_years is None or age_years < 18:
+        return None
+    if weight_kg is None or weight_kg <= 0:
+        return egfr_ckd_epi_2021(micromol / MICROMOL_PER_MG_DL, age_years=age_years, sex=sex)
+    factor = 1.23 if sex == "M" else 1.04
+    return round(max(0.0, 140 - age_years) * weight_kg * factor / micromol, 1)
+
+
+def egfr_ckd_epi_2021(creatinine_mg_dl: float, *, age_years: float, sex: str) -> float:
+    """eGFR in ml/min/1.73 m² by the race-free CKD-EPI 2021 creatinine equation: the estimate used for dosing when no
+    weight is recorded (Cockcroft–Gault needs one)."""
+    kappa, alpha, female = (0.7, -0.241, 1.012) if sex == "F" else (0.9, -0.302, 1.0)
+    ratio = creatinine_mg_dl / kappa
+    value = 142 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.200 * 0.9938**age_years * female
+    return round(value, 1)

@@ -7,6 +7,7 @@ Reads here are not audited: the caller audits the read of patient data it shows 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ from his.orders.schemas import (
     AttachmentOut,
     EncounterRecord,
     HistoryOut,
+    LatestResultOut,
     OrderOut,
     PanelOut,
     PatientRecordOut,
@@ -242,3 +244,14 @@ async def patient_record(session: AsyncSession, *, patient_id: int) -> PatientRe
         orders=orders,
         medications=medications,
     )
+
+
+async def latest_numeric_result(
+    session: AsyncSession, *, patient_id: int, codes: Sequence[str], since: datetime
+) -> LatestResultOut | None:
+    """The patient's newest numeric result of one of these analytes entered since `since` (orders not cancelled),
+    or None."""
+    for result, order in await service.latest_numeric_results(session, patient_id, codes, since):
+        if result.value_numeric is not None:
+            return LatestResultOut(result.code, result.value_numeric, result.unit, result.entered_at, order.code or "")
+    return None

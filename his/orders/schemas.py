@@ -137,6 +137,16 @@ class ResultOut(msgspec.Struct, frozen=True):
     entered_at: datetime
 
 
+class LatestResultOut(msgspec.Struct, frozen=True):
+    """The newest numeric result of an analyte for a patient (decision support reads creatinine this way)."""
+
+    code: str
+    value: Decimal
+    unit: str
+    entered_at: datetime
+    order_code: str
+
+
 class AttachmentOut(msgspec.Struct, frozen=True):
     id: int
     file_name: str

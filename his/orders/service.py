@@ -723,3 +723,24 @@ async def get_attachment_row(session: AsyncSession, order_id: int, attachment_id
     if row is None or row.order_id != order_id:
         raise NotFound(_("No attachment {id}"), id=attachment_id)
     return row
+
+
+async def latest_numeric_results(
+    session: AsyncSession, patient_id: int, codes: Sequence[str], since: datetime
+) -> list[tuple[Result, Order]]:
+    """Numeric results of these analyte codes for the patient, entered since `since`, of orders not cancelled,
+    newest first."""
+    rows = await session.execute(
+        select(Result, Order)
+        .join(Order, Order.id == Result.order_id)
+        .where(
+            Order.patient_id == patient_id,
+            Order.status != "cancelled",
+            Result.code.in_(list(codes)),
+            Result.kind == "numeric",
+            Result.value_numeric.is_not(None),
+            Result.entered_at >= since,
+        )
+        .order_by(Result.entered_at.desc(), Result.id.desc())
+    )
+    return [(result, order) for result, order in rows.all()]

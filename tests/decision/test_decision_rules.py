@@ -79,3 +79,23 @@ def test_protocol_texts_are_in_the_catalog() -> None:
     for protocol in default_protocols():
         texts |= {s.text for s in protocol.suggestions} | {r.message for r in protocol.requirements}
     assert texts == set(rules.PROTOCOL_TEXTS)
+
+
+@pytest.mark.parametrize(
+    ("creatinine", "unit", "age", "weight", "sex", "expected"),
+    [
+        (100, "µmol/L", 60, 70, "M", 68.9),  # (140 − 60) × 70 × 1.23 / 100
+        (100, "μmol/L", 60, 70, "F", 58.2),  # × 1.04 for women; the Greek mu spelling too
+        (1.2, "mg/dL", 60, 70, "M", 64.9),  # 1.2 mg/dL = 106.08 µmol/L
+        (88.4, "µmol/L", 60, None, "F", 64.5),  # no weight: CKD-EPI 2021, 1.0 mg/dL at 60 for a woman
+        (88.4, "µmol/L", 60, None, "M", 86.2),
+        (100, "mmol/L", 60, 70, "M", None),  # a unit it does not know
+        (100, "µmol/L", 10, 30, "M", None),  # a child: adults' formulas only
+        (0, "µmol/L", 60, 70, "M", None),
+        (100, "µmol/L", None, 70, "M", None),
+    ],
+)
+def test_creatinine_clearance(
+    creatinine: float, unit: str, age: float | None, weight: float | None, sex: str, expected: float | None
+) -> None:
+    assert rules.creatinine_clearance(creatinine, unit, age_years=age, weight_kg=weight, sex=sex) == expected
