@@ -189,5 +189,5 @@ def egfr_ckd_epi_2021(creatinine_mg_dl: float, *, age_years: float, sex: str) ->
     weight is recorded (Cockcroft–Gault needs one)."""
     kappa, alpha, female = (0.7, -0.241, 1.012) if sex == "F" else (0.9, -0.302, 1.0)
     ratio = creatinine_mg_dl / kappa
-    value = 142 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.200 * 0.9938**age_years * female
+    value: float = 142 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.200 * 0.9938**age_years * female
     return round(value, 1)
