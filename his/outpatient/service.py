@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import delete, exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from his.catalogs import api as catalogs
@@ -229,10 +230,13 @@ async def call_next(
     queue = await reception.room_queue(session, room_code=room_code, day=local_date(clock.now()))
     for visit in (visit for visit in queue if visit.status == "waiting"):
         try:
-            # A savepoint per candidate: if another doctor took this patient a moment ago, try the next one.
+            # A savepoint per candidate: if another doctor took this patient a moment ago (their examination is
+            # there, or their insert wins the unique index on the visit), try the next one. open_encounter alone
+            # would hand the colleague's examination back: opening an examination again returns it.
             async with session.begin_nested():
-                return await open_encounter(session, clock, actor, doctor, visit.id)
-        except Conflict:
+                if await find_encounter_row(session, visit.id) is None:
+                    return await open_encounter(session, clock, actor, doctor, visit.id)
+        except (Conflict, IntegrityError):
             continue
     raise NotFound(_("Nobody is waiting in room {room}"), room=room_code)
 
