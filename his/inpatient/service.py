@@ -40,6 +40,7 @@ from his.kernel.runtime import Kernel
 from his.outpatient import api as outpatient
 from his.outpatient.checks import (
     ActiveDrug,
+    BlockedByChecks,
     CheckAlert,
     DiagnosisFact,
     DraftLine,
@@ -577,16 +578,12 @@ def local_day(value: datetime) -> date:
 # ---------------------------------------------------------------- medication orders
 
 
-class MedicationBlocked(Conflict):
+class MedicationBlocked(BlockedByChecks):
     """An order refused: decision support raised hard stops that carry no override reason."""
 
     def __init__(self, alerts: list[CheckAlert], blocking: list[CheckAlert]) -> None:
-        super().__init__(
-            _("Decision support stopped this order: {count} alerts need a change or an override reason"),
-            count=len(blocking),
-        )
-        self.alerts = alerts
-        self.blocking = blocking
+        message = _("Decision support stopped this order: {count} alerts need a change or an override reason")
+        super().__init__(message, alerts, blocking)
 
 
 @dataclass(frozen=True, slots=True)

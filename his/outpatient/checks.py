@@ -19,6 +19,7 @@ from typing import Literal, Protocol
 
 import msgspec
 
+from his.kernel.errors import Conflict
 from his.kernel.i18n import lazy
 
 Severity = Literal["hard_stop", "warning", "info"]
@@ -145,6 +146,16 @@ def localized(
         return gettext(alert.message, None)
 
     return [CheckAlert(a.severity, a.kind, text(a), a.source, a.key, a.msgid, a.params) for a in alerts]
+
+
+class BlockedByChecks(Conflict):
+    """Refused (409): decision support raised hard stops that carry no override reason. `message` is the caller's
+    msgid with a {count} placeholder; `alerts` are all the alerts seen, `blocking` the hard stops without a reason."""
+
+    def __init__(self, message: str, alerts: list[CheckAlert], blocking: list[CheckAlert]) -> None:
+        super().__init__(message, count=len(blocking))
+        self.alerts = alerts
+        self.blocking = blocking
 
 
 def unresolved_hard_stops(alerts: list[CheckAlert], overrides: dict[str, str]) -> list[CheckAlert]:

@@ -24,6 +24,7 @@ from his.kernel.i18n import lazy as _
 from his.outpatient import rules
 from his.outpatient.checks import (
     ActiveDrug,
+    BlockedByChecks,
     CheckAlert,
     DiagnosisFact,
     DraftLine,
@@ -65,16 +66,12 @@ class Doctor:
     full_name: str
 
 
-class PrescriptionBlocked(Conflict):
+class PrescriptionBlocked(BlockedByChecks):
     """Signing refused: decision support raised hard stops that carry no override reason."""
 
     def __init__(self, alerts: list[CheckAlert], blocking: list[CheckAlert]) -> None:
-        super().__init__(
-            _("Decision support stopped this prescription: {count} alerts need a change or an override reason"),
-            count=len(blocking),
-        )
-        self.alerts = alerts
-        self.blocking = blocking
+        message = _("Decision support stopped this prescription: {count} alerts need a change or an override reason")
+        super().__init__(message, alerts, blocking)
 
 
 def _refuse(findings: Sequence[rules.Finding]) -> None:
